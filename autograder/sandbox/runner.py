@@ -1,0 +1,330 @@
+"""The grader's side: spawn the worker, feed it the plan, watch it, and read its results back.
+
+The parent never imports student code and never unpickles; everything it reads from the worker is
+size-capped and re-validated by `wire.decode`. A worker that dies or overruns its time costs only the
+step it was running: a fresh worker re-runs the Exec steps that succeeded and carries on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import pwd
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from autograder.sandbox import wire
+from autograder.sandbox.steps import Call, Exec, Fetch, Limits, Step, StepResult
+from autograder.sandbox.worker import FRAME
+
+_ROOT = str(Path(__file__).resolve().parents[2])
+_BOOT = f"import sys; sys.path.insert(0, {_ROOT!r}); from autograder.sandbox.worker import main; main()"
+_REPORT_BYTES = 64 * 1024
+_CHUNK = 1 << 20
+_CRASH_SIGNALS = {signal.SIGSEGV: "a segmentation fault", signal.SIGBUS: "a bus error",
+                  signal.SIGABRT: "an abort"}
+_NOT_RUN = "not run: the grading time budget was used up"
+
+
+def _command(progress_fd: int, plan_fd: int) -> list[str]:
+    # Like `python -I`, but keeping our own (scrubbed) environment so PYTHONHASHSEED applies.
+    safe_path = ["-P"] if sys.version_info >= (3, 11) else []
+    return [sys.executable, "-s", "-B", *safe_path, "-c", _BOOT, str(progress_fd), str(plan_fd)]
+
+
+def _environment(scratch: str) -> dict[str, str]:
+    return {
+        "PATH": "/usr/bin:/bin", "HOME": scratch, "TMPDIR": scratch, "LANG": "C.UTF-8",
+        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg",
+    }
+
+
+def _make_scratch() -> str:
+    scratch = tempfile.mkdtemp(prefix="autograder-sandbox-")
+    if os.geteuid() == 0:
+        try:
+            nobody = pwd.getpwnam("nobody")
+            os.chown(scratch, nobody.pw_uid, nobody.pw_gid)
+        except KeyError:
+            pass
+    return scratch
+
+
+def _remove_scratch(scratch: str) -> None:
+    """Remove the scratch tree even if the student chmodded it; the worker is dead by now."""
+    os.chmod(scratch, 0o700)
+    for top, dirs, _ in os.walk(scratch):
+        for name in dirs:
+            path = os.path.join(top, name)
+            if not os.path.islink(path):
+                os.chmod(path, 0o700)
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _plan_step(step: Step) -> list:
+    if isinstance(step, Exec):
+        return ["exec", step.label, step.source]
+    if isinstance(step, Call):
+        return ["call", step.label, step.function, tuple(step.args), dict(step.kwargs)]
+    return ["fetch", step.label, step.name]
+
+
+def _death(returncode: int, limits: Limits) -> str:
+    if returncode == -signal.SIGXCPU:
+        return f"used up its CPU time limit ({limits.cpu_seconds} s)"
+    if returncode == -signal.SIGKILL:
+        return "the process was killed (it used up its CPU time or memory)"
+    if -returncode in _CRASH_SIGNALS:
+        return (f"the process crashed with {_CRASH_SIGNALS[-returncode]} while running this step"
+                " (often a runaway recursion or running out of memory)")
+    if returncode < 0:
+        return f"the process was killed by {signal.Signals(-returncode).name} while running this step"
+    return "the process exited (os._exit / crash) while running this step"
+
+
+class _ProtocolError(Exception):
+    pass
+
+
+@dataclasses.dataclass
+class _Outcome:
+    results: dict[int, StepResult]  # by position in the plan
+    report: dict[str, str] | None
+    failed_at: int | None = None  # plan position of the step the worker died in, if any
+    failure: str = ""
+    output: str = ""
+    seconds: float = 0.0
+
+
+class _Session:
+    """One worker process running `plan` (a list of steps); kills its process group at the end."""
+
+    def __init__(self, plan: list[Step], limits: Limits, deadline: float, output_left: list[int]):
+        self.plan, self.limits, self.deadline = plan, limits, deadline
+        self.output_left = output_left  # shared over sessions: printed output kept per run
+        self.caps = wire.Caps(limits.max_depth, limits.max_nodes, limits.max_arrays,
+                              limits.result_bytes)
+        self.outcome = _Outcome({}, None)
+        self.output = bytearray()
+        self.started: float | None = None
+
+    def run(self) -> _Outcome:
+        scratch = _make_scratch()
+        try:
+            self._run_in(scratch)
+        finally:
+            _remove_scratch(scratch)
+        return self.outcome
+
+    def _run_in(self, scratch: str) -> None:
+        plan = {"scratch": scratch, "limits": dataclasses.asdict(self.limits),
+                "steps": [_plan_step(step) for step in self.plan]}
+        with tempfile.TemporaryFile() as plan_file:
+            plan_file.write(wire.encode(plan, wire.Caps(depth=64, bytes=1 << 40, nodes=1 << 40,
+                                                        arrays=1 << 20)))
+            plan_file.seek(0)
+            progress_r, progress_w = os.pipe()
+            output_r, output_w = os.pipe()
+            try:
+                self.process = subprocess.Popen(
+                    _command(progress_w, plan_file.fileno()), stdin=subprocess.DEVNULL,
+                    stdout=output_w, stderr=output_w, pass_fds=(progress_w, plan_file.fileno()),
+                    cwd=scratch, env=_environment(scratch), start_new_session=True)
+            finally:
+                os.close(progress_w)
+                os.close(output_w)
+        try:
+            stop = self._watch(progress_r, output_r)
+            self._end_process(stop is None)
+            self._read_output(output_r)
+            if len(self.outcome.results) < len(self.plan) or self.outcome.report is None:
+                self._fail(stop or _death(self.process.returncode, self.limits))
+        finally:
+            os.close(progress_r)
+            os.close(output_r)
+
+    def _watch(self, progress_r: int, output_r: int) -> str | None:
+        """Read frames until the plan is done or the worker stops; return why it was stopped."""
+        os.set_blocking(progress_r, False)
+        os.set_blocking(output_r, False)
+        selector = selectors.DefaultSelector()
+        selector.register(progress_r, selectors.EVENT_READ)
+        selector.register(output_r, selectors.EVENT_READ)
+        self.step_deadline = time.monotonic() + self.limits.startup_seconds
+        frames = bytearray()
+        with selector:
+            while len(self.outcome.results) < len(self.plan) or self.outcome.report is None:
+                now = time.monotonic()
+                if now >= self.deadline:
+                    return (f"stopped: the grading time budget ({self.limits.total_seconds:g} s)"
+                            " ran out during this step")
+                if now >= self.step_deadline:
+                    return f"timed out after {self.limits.step_seconds:g} s"
+                for key, _ in selector.select(min(self.deadline, self.step_deadline) - now):
+                    if key.fd == output_r:
+                        self._read_output(output_r)
+                        continue
+                    chunk = os.read(progress_r, _CHUNK)
+                    if not chunk:
+                        return None
+                    frames += chunk
+                try:
+                    self._handle_frames(frames, output_r)
+                except _ProtocolError:
+                    return "the worker sent a malformed message while running this step"
+        return None
+
+    def _handle_frames(self, frames: bytearray, output_r: int) -> None:
+        while len(frames) >= FRAME.size:
+            kind, position, length = FRAME.unpack_from(frames)
+            pending = len(self.outcome.results)
+            if length > self.caps.bytes + (1 << 20) + 64 * self.caps.nodes:
+                raise _ProtocolError
+            if len(frames) < FRAME.size + length:
+                return
+            payload = bytes(frames[FRAME.size : FRAME.size + length])
+            del frames[: FRAME.size + length]
+            now = time.monotonic()
+            if kind == b"I" and self.outcome.report is None and length <= _REPORT_BYTES:
+                self.outcome.report = _read_report(payload)
+            elif kind == b"S" and position == pending and self.started is None:
+                self.started = now
+                self.step_deadline = now + self.limits.step_seconds
+            elif kind == b"D" and position == pending and self.started is not None:
+                self._read_output(output_r)
+                self.outcome.results[position] = self._result(position, payload, now)
+                self.started, self.output = None, bytearray()
+                self.step_deadline = now + self.limits.step_seconds
+            else:
+                raise _ProtocolError
+
+    def _result(self, position: int, payload: bytes, now: float) -> StepResult:
+        label, seconds, output = self.plan[position].label, now - self.started, self._output_text()
+        try:
+            message = wire.decode(payload, self.caps)
+            ok, value, error = message["ok"], message["value"], message["error"]
+            if type(message) is not dict or type(ok) is not bool or len(message) != 3:
+                raise wire.WireError("malformed result")
+            if not (error is None or type(error) is str):
+                raise wire.WireError("malformed error")
+        except (wire.WireError, KeyError, TypeError) as exc:
+            return StepResult(label, False, error=f"the result could not be read back ({exc})",
+                              seconds=seconds, output=output)
+        if ok:
+            return StepResult(label, True, value, seconds=seconds, output=output)
+        error = (error or "failed")[:300]
+        if error.startswith("MemoryError"):
+            gib = self.limits.memory_bytes / (1 << 30)
+            error = f"ran out of memory (the limit is {gib:g} GiB): {error}"[:300]
+        return StepResult(label, False, error=error, seconds=seconds, output=output)
+
+    def _read_output(self, output_r: int) -> None:
+        """Drain what the worker printed, keeping at most the run's output budget."""
+        while True:
+            try:
+                chunk = os.read(output_r, _CHUNK)
+            except BlockingIOError:
+                return
+            if not chunk:
+                return
+            kept = chunk[: max(self.output_left[0], 0)]
+            self.output += kept
+            self.output_left[0] -= len(kept)
+            if len(kept) < len(chunk) and self.output_left[0] == 0:
+                self.output += b"\n[output truncated]"
+                self.output_left[0] = -1
+
+    def _output_text(self) -> str:
+        return self.output.decode("utf-8", "replace")
+
+    def _end_process(self, exited: bool) -> None:
+        """SIGKILL the whole process group, then reap; a zombie leader keeps the group id ours."""
+        pid = self.process.pid
+        if exited:  # EOF on the progress pipe: give the worker a moment to exit by itself
+            give_up = time.monotonic() + 1.0
+            while time.monotonic() < give_up and not os.waitid(
+                    os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT):
+                time.sleep(0.002)
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait()
+
+    def _fail(self, reason: str) -> None:
+        position = len(self.outcome.results)
+        if self.outcome.report is None:
+            last_line = self._output_text().strip().splitlines()[-1:] or [""]
+            reason = f"the grading worker could not start: {last_line[0]}"[:300]
+        self.outcome.failed_at, self.outcome.failure = position, reason
+        self.outcome.output = self._output_text()
+        self.outcome.seconds = time.monotonic() - self.started if self.started else 0.0
+
+
+def _read_report(payload: bytes) -> dict[str, str]:
+    try:
+        report = json.loads(payload.decode())
+    except (ValueError, RecursionError):
+        raise _ProtocolError from None
+    if type(report) is not dict or not all(type(k) is str and type(v) is str
+                                           for k, v in report.items()):
+        raise _ProtocolError
+    return {"environment": "on", **{k[:100]: v[:300] for k, v in report.items()}}
+
+
+def run_steps(steps: Sequence[Exec | Call | Fetch],
+              limits: Limits = Limits()) -> tuple[list[StepResult], dict[str, str]]:
+    """Run the steps in a locked-down worker; one result per step, plus the isolation report."""
+    steps = list(steps)
+    if not all(isinstance(step, (Exec, Call, Fetch)) for step in steps):
+        raise TypeError("steps must be Exec, Call or Fetch")
+    results: list[StepResult | None] = [None] * len(steps)
+    report: dict[str, str] | None = None
+    deadline = time.monotonic() + limits.total_seconds
+    output_left = [limits.output_bytes]
+    first = 0
+    while first < len(steps) and time.monotonic() < deadline:
+        replays = [i for i in range(first) if isinstance(steps[i], Exec) and results[i].ok]
+        indices = replays + list(range(first, len(steps)))
+        outcome = _Session([steps[i] for i in indices], limits, deadline, output_left).run()
+        report = report or outcome.report
+        for position, result in outcome.results.items():
+            if position >= len(replays):
+                results[indices[position]] = result
+        if outcome.failed_at is None:
+            break
+        if outcome.report is None or outcome.failed_at < len(replays):
+            reason = outcome.failure if outcome.report is None else (
+                "not run: after a crash, re-running the earlier code failed: " + outcome.failure)
+            for index in range(first, len(steps)):
+                results[index] = results[index] or StepResult(steps[index].label, False,
+                                                              error=reason[:300])
+            break
+        failed = indices[outcome.failed_at]
+        results[failed] = StepResult(steps[failed].label, False, error=outcome.failure,
+                                     seconds=outcome.seconds, output=outcome.output)
+        first = failed + 1
+    final = [result or StepResult(step.label, False, error=_NOT_RUN)
+             for step, result in zip(steps, results)]
+    return final, report or {"worker": "off: no worker was started"}
+
+
+@lru_cache(maxsize=1)
+def _cached_report() -> tuple[tuple[str, str], ...]:
+    outcome = _Session([], Limits(), time.monotonic() + 30.0, [0]).run()
+    return tuple((outcome.report or {"worker": f"off: {outcome.failure}"}).items())
+
+
+def isolation_report() -> dict[str, str]:
+    """Which isolation layers this machine provides: layer -> "on" / "off: <why>" (cached)."""
+    return dict(_cached_report())

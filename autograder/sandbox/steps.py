@@ -1,0 +1,77 @@
+"""What the grader asks the worker to do, what it gets back, and the limits it runs under."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
+
+
+@dataclass(frozen=True)
+class Exec:
+    """Execute `source` in the worker's single shared namespace."""
+
+    label: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Call:
+    """Call `namespace[function](*args, **kwargs)`; args, kwargs and the result are plain data."""
+
+    label: str
+    function: str
+    args: tuple = ()
+    kwargs: Mapping = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """Read the value bound to the global `name` (quiz answers)."""
+
+    label: str
+    name: str
+
+
+Step = Exec | Call | Fetch
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """Outcome of one step; `error` is a sentence for the student, `output` what the step printed."""
+
+    label: str
+    ok: bool
+    value: object = None
+    error: str | None = None
+    seconds: float = 0.0
+    output: str = ""
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """Stands for a returned object that is not plain data (its type name, never the object)."""
+
+    type_name: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one `run_steps` call; sizes in bytes, times in seconds."""
+
+    step_seconds: float = 5.0
+    total_seconds: float = 60.0
+    cpu_seconds: int = 60
+    memory_bytes: int = 2 * GiB  # address space on top of what the worker uses after numpy import
+    file_bytes: int = 16 * MiB
+    open_files: int = 64
+    output_bytes: int = 64 * KiB  # printed output kept, over all steps
+    processes: int = 1  # RLIMIT_NPROC, counts threads and all processes of the worker's user
+    result_bytes: int = 64 * MiB  # one step's encoded value
+    max_depth: int = 32
+    max_arrays: int = 256
+    max_nodes: int = 100_000
+    startup_seconds: float = 10.0  # spawning, importing numpy, locking down

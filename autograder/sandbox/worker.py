@@ -1,0 +1,92 @@
+"""The worker process: locks itself down, then runs the steps in one shared namespace.
+
+Started by `runner` as `python -c BOOT <progress fd> <plan fd>`. It reads the whole plan before
+lockdown, and reports on the progress fd with frames `kind (1 byte) | position (u32) | length
+(u64) | payload`: I = isolation report, S = step started, D = step done (payload: wire message).
+Everything after the first student step is untrusted by the parent.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import struct
+import sys
+
+from autograder.sandbox import wire
+from autograder.sandbox.lockdown import lock_down
+from autograder.sandbox.steps import Limits
+
+FRAME = struct.Struct("<cIQ")
+ERROR_CHARS = 300
+
+
+def _send(fd: int, kind: bytes, position: int, payload: bytes = b"") -> None:
+    data = memoryview(FRAME.pack(kind, position, len(payload)) + payload)
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def describe(exc: BaseException) -> str:
+    """`<ExcType>: <message>` without a traceback, never longer than ERROR_CHARS."""
+    cls = type(exc)
+    name = "MemoryError" if issubclass(cls, MemoryError) else type.__dict__["__name__"].__get__(cls)
+    try:
+        message = str(exc)
+    except BaseException:  # a hostile __str__
+        message = "(the message could not be shown)"
+    if type(message) is not str:
+        message = ""
+    text = f"{name}: {message}" if message else name
+    return text if len(text) <= ERROR_CHARS else text[: ERROR_CHARS - 3] + "..."
+
+
+def _run(step: list, namespace: dict) -> object:
+    kind = step[0]
+    if kind == "exec":
+        exec(compile(step[2], f"<{step[1]}>", "exec"), namespace)
+        return None
+    name = step[2]
+    if name not in namespace:
+        what = "function" if kind == "call" else "name"
+        raise NameError(f"{what} '{name}' is not defined")
+    if kind == "call":
+        return namespace[name](*step[3], **step[4])
+    return namespace[name]
+
+
+def _flush_output() -> None:
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
+
+
+def main() -> None:
+    progress_fd, plan_fd = int(sys.argv[1]), int(sys.argv[2])
+    with os.fdopen(plan_fd, "rb") as plan_file:
+        plan = wire.decode(plan_file.read(), wire.Caps(bytes=1 << 40, nodes=1 << 40))
+    limits = Limits(**plan["limits"])
+    caps = wire.Caps(limits.max_depth, limits.max_nodes, limits.max_arrays, limits.result_bytes)
+    report = lock_down(plan["scratch"], limits, keep_fds={0, 1, 2, progress_fd})
+    _send(progress_fd, b"I", 0, json.dumps(report).encode())
+
+    namespace = {"__name__": "__main__", "__builtins__": builtins}
+    for position, step in enumerate(plan["steps"]):
+        _send(progress_fd, b"S", position)
+        try:
+            result = {"ok": True, "value": _run(step, namespace), "error": None}
+        except BaseException as exc:  # SystemExit and KeyboardInterrupt are student errors too
+            result = {"ok": False, "value": None, "error": describe(exc)}
+        _flush_output()
+        try:
+            message = wire.encode(result, caps)
+        except wire.WireError as exc:
+            error = f"the returned value is too large to grade: {exc}"
+            message = wire.encode({"ok": False, "value": None, "error": error})
+        except BaseException as exc:
+            message = wire.encode({"ok": False, "value": None, "error": describe(exc)})
+        _send(progress_fd, b"D", position, message)
+    os._exit(0)  # skip the student's atexit handlers and finalizers
