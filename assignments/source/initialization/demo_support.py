@@ -1,0 +1,1 @@
+../optimization/demo_support.py
