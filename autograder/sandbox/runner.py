@@ -115,8 +115,9 @@ class _Session:
         self.caps = wire.Caps(limits.max_depth, limits.max_nodes, limits.max_arrays,
                               limits.result_bytes)
         self.outcome = _Outcome({}, None)
-        self.output = bytearray()
+        self.raw = bytearray()  # fd 1 and 2 of the running step, read only if the step dies
         self.started: float | None = None
+        self.namespace: str | None = None
 
     def run(self) -> _Outcome:
         scratch = _make_scratch()
@@ -197,29 +198,34 @@ class _Session:
             now = time.monotonic()
             if kind == b"I" and self.outcome.report is None and length <= _REPORT_BYTES:
                 self.outcome.report = _read_report(payload)
+                if self.outcome.report.get("network") == "on":
+                    self.namespace = _network_namespace(self.process.pid)
             elif kind == b"S" and position == pending and self.started is None:
                 self.started = now
                 self.step_deadline = now + self.limits.step_seconds
             elif kind == b"D" and position == pending and self.started is not None:
                 self._read_output(output_r)
                 self.outcome.results[position] = self._result(position, payload, now)
-                self.started, self.output = None, bytearray()
+                self.started, self.raw = None, bytearray()
                 self.step_deadline = now + self.limits.step_seconds
             else:
                 raise _ProtocolError
 
     def _result(self, position: int, payload: bytes, now: float) -> StepResult:
-        label, seconds, output = self.plan[position].label, now - self.started, self._output_text()
+        label, seconds = self.plan[position].label, now - self.started
         try:
             message = wire.decode(payload, self.caps)
-            ok, value, error = message["ok"], message["value"], message["error"]
-            if type(message) is not dict or type(ok) is not bool or len(message) != 3:
+            if type(message) is not dict or set(message) != {"ok", "value", "error", "output"}:
+                raise wire.WireError("malformed result")
+            ok, value, error, output = (message[k] for k in ("ok", "value", "error", "output"))
+            if type(ok) is not bool or type(output) is not str:
                 raise wire.WireError("malformed result")
             if not (error is None or type(error) is str):
                 raise wire.WireError("malformed error")
-        except (wire.WireError, KeyError, TypeError) as exc:
+        except wire.WireError as exc:
             return StepResult(label, False, error=f"the result could not be read back ({exc})",
-                              seconds=seconds, output=output)
+                              seconds=seconds, output=self._spend(self._raw_text()))
+        output = self._spend(output)
         if ok:
             return StepResult(label, True, value, seconds=seconds, output=output)
         error = (error or "failed")[:300]
@@ -229,7 +235,7 @@ class _Session:
         return StepResult(label, False, error=error, seconds=seconds, output=output)
 
     def _read_output(self, output_r: int) -> None:
-        """Drain what the worker printed, keeping at most the run's output budget."""
+        """Drain what reached fd 1 and 2, keeping at most `output_bytes` since the last step."""
         while True:
             try:
                 chunk = os.read(output_r, _CHUNK)
@@ -237,15 +243,16 @@ class _Session:
                 return
             if not chunk:
                 return
-            kept = chunk[: max(self.output_left[0], 0)]
-            self.output += kept
-            self.output_left[0] -= len(kept)
-            if len(kept) < len(chunk) and self.output_left[0] == 0:
-                self.output += b"\n[output truncated]"
-                self.output_left[0] = -1
+            self.raw += chunk[: max(self.limits.output_bytes - len(self.raw), 0)]
 
-    def _output_text(self) -> str:
-        return self.output.decode("utf-8", "replace")
+    def _raw_text(self) -> str:
+        return self.raw.decode("utf-8", "replace")
+
+    def _spend(self, output: str) -> str:
+        """Keep `output` within what is left of the run's output budget."""
+        kept = output[: max(self.output_left[0], 0)]
+        self.output_left[0] -= len(kept)
+        return kept if len(kept) == len(output) else kept + "\n[output truncated]"
 
     def _end_process(self, exited: bool) -> None:
         """SIGKILL the whole process group, then reap; a zombie leader keeps the group id ours."""
@@ -260,15 +267,42 @@ class _Session:
         except ProcessLookupError:
             pass
         self.process.wait()
+        if self.namespace:
+            _kill_namespace(self.namespace)
 
     def _fail(self, reason: str) -> None:
         position = len(self.outcome.results)
         if self.outcome.report is None:
-            last_line = self._output_text().strip().splitlines()[-1:] or [""]
+            last_line = self._raw_text().strip().splitlines()[-1:] or [""]
             reason = f"the grading worker could not start: {last_line[0]}"[:300]
         self.outcome.failed_at, self.outcome.failure = position, reason
-        self.outcome.output = self._output_text()
+        self.outcome.output = self._spend(self._raw_text())
         self.outcome.seconds = time.monotonic() - self.started if self.started else 0.0
+
+
+def _network_namespace(pid: int) -> str | None:
+    """The worker's private network namespace, which every process it ever starts inherits."""
+    try:
+        namespace = os.readlink(f"/proc/{pid}/ns/net")
+        return None if namespace == os.readlink("/proc/self/ns/net") else namespace
+    except OSError:
+        return None
+
+
+def _kill_namespace(namespace: str) -> None:
+    """SIGKILL every process left in the worker's network namespace (setsid daemons escape killpg)."""
+    for _ in range(10):
+        found = False
+        for entry in os.listdir("/proc"):
+            try:
+                if entry.isdigit() and os.readlink(f"/proc/{entry}/ns/net") == namespace:
+                    os.kill(int(entry), signal.SIGKILL)
+                    found = True
+            except OSError:
+                continue
+        if not found:
+            return
+        time.sleep(0.01)
 
 
 def _read_report(payload: bytes) -> dict[str, str]:

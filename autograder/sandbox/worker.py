@@ -9,6 +9,7 @@ Everything after the first student step is untrusted by the parent.
 from __future__ import annotations
 
 import builtins
+import io
 import json
 import os
 import struct
@@ -56,12 +57,29 @@ def _run(step: list, namespace: dict) -> object:
     return namespace[name]
 
 
-def _flush_output() -> None:
-    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
-        try:
-            stream.flush()
-        except BaseException:
-            pass
+class _Capture(io.TextIOBase):
+    """sys.stdout and sys.stderr during a step: keeps the first `cap` characters, and copies them
+    to fd 1 so the parent still sees them if the step kills the process."""
+
+    def __init__(self, cap: int):
+        self.parts: list[str] = []
+        self.left = cap
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if type(text) is not str:
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        kept = text[: max(self.left, 0)]
+        if kept:
+            self.parts.append(kept)
+            self.left -= len(kept)
+            os.write(1, kept.encode("utf-8", "replace"))
+        return len(text)
+
+    def text(self) -> str:
+        return "".join(self.parts)
 
 
 def main() -> None:
@@ -76,17 +94,18 @@ def main() -> None:
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     for position, step in enumerate(plan["steps"]):
         _send(progress_fd, b"S", position)
+        sys.stdout = sys.stderr = capture = _Capture(limits.output_bytes)
         try:
             result = {"ok": True, "value": _run(step, namespace), "error": None}
         except BaseException as exc:  # SystemExit and KeyboardInterrupt are student errors too
             result = {"ok": False, "value": None, "error": describe(exc)}
-        _flush_output()
+        result["output"] = capture.text()
         try:
             message = wire.encode(result, caps)
         except wire.WireError as exc:
             error = f"the returned value is too large to grade: {exc}"
-            message = wire.encode({"ok": False, "value": None, "error": error})
+            message = wire.encode({**result, "ok": False, "value": None, "error": error})
         except BaseException as exc:
-            message = wire.encode({"ok": False, "value": None, "error": describe(exc)})
+            message = wire.encode({**result, "ok": False, "value": None, "error": describe(exc)})
         _send(progress_fd, b"D", position, message)
     os._exit(0)  # skip the student's atexit handlers and finalizers
