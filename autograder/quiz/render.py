@@ -1,0 +1,200 @@
+"""Rendering a quiz bank to its nbgrader source notebook.
+
+``build_quiz(quiz, course_root)`` writes, under the nbgrader course root (``assignments/``):
+
+* ``source/<quiz id>/<quiz id>.ipynb``: a title cell, then per item a markdown cell with the
+  prompt and the lettered choices and an answer cell (nbgrader ``grade_id`` = item id);
+* ``source/<quiz id>/quizcheck.py``: a verbatim copy of ``answers.py`` (standard library only),
+  which the check cells import (only for quizzes with choice items).
+
+Where the points live: on a locked autograder-tests cell ``test_<item id>`` right after each
+choice item's answer cell, as for the exercises (``docs/ARCHITECTURE.md``). That cell only
+checks the *form* of the answer, so nbgrader never needs the key; our grader
+(``scoring.score_item``) is what scores answers against the key. A free-response item's answer
+cell is a markdown "manually graded answer" cell (grade + solution) that carries the points
+itself; its rubric stays in the bank.
+
+Nothing from the key, the explanations or the rubrics is written. The answer cell prefills
+``<item id> = None`` inside nbgrader's solution region, so the instructor's notebook runs as is;
+``nbgrader generate_assignment`` replaces that region with the course's code stub.
+
+Output is deterministic: fixed cell ids derived from item ids, sorted JSON keys, no timestamps;
+code cells are already in `ruff format` style, so formatting the tree changes no byte.
+A file is only rewritten when its bytes change.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+from nbformat.notebooknode import NotebookNode
+
+from autograder.quiz.answers import format_hint
+from autograder.quiz.bank import FREE_RESPONSE, MULTIPLE, Item, Quiz
+
+CHECK_MODULE = "quizcheck"
+NBGRADER_SCHEMA_VERSION = 3
+KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+
+
+def notebook_path(quiz_id: str, course_root: Path) -> Path:
+    return Path(course_root) / "source" / quiz_id / f"{quiz_id}.ipynb"
+
+
+def build_quiz(quiz: Quiz, course_root: Path | str) -> dict[Path, bool]:
+    """Write the quiz's source notebook and check module; map each path to whether it changed."""
+    notebook = notebook_path(quiz.id, Path(course_root))
+    notebook.parent.mkdir(parents=True, exist_ok=True)
+    written = {notebook: _write_if_changed(notebook, render_notebook_text(quiz))}
+    if any(item.type != FREE_RESPONSE for item in quiz.items):
+        check_module = notebook.parent / f"{CHECK_MODULE}.py"
+        check_source = (Path(__file__).parent / "answers.py").read_text(encoding="utf-8")
+        written[check_module] = _write_if_changed(check_module, check_source)
+    return written
+
+
+def render_notebook_text(quiz: Quiz) -> str:
+    """The notebook file's exact text."""
+    return nbformat.writes(render_notebook(quiz)) + "\n"
+
+
+def render_notebook(quiz: Quiz) -> NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {
+        "autograder": {"assignment": quiz.id, "kind": "quiz"},
+        "kernelspec": KERNELSPEC,
+        "language_info": {"name": "python"},
+    }
+    nb.cells = [nbformat.v4.new_markdown_cell(_introduction(quiz), id="quiz-title")]
+    for number, item in enumerate(quiz.items, start=1):
+        nb.cells.append(
+            nbformat.v4.new_markdown_cell(_question(number, item), id=f"{item.id}-prompt")
+        )
+        if item.type == FREE_RESPONSE:
+            nb.cells.append(_free_response_cell(item))
+        else:
+            nb.cells += [_answer_cell(item), _check_cell(item)]
+    nbformat.validate(nb)
+    return nb
+
+
+def _introduction(quiz: Quiz) -> str:
+    kinds = {item.type for item in quiz.items}
+    lines = [f"# {quiz.title}", ""]
+    if kinds - {FREE_RESPONSE}:
+        lines += [
+            (
+                "Answer each question by binding its name in the code cell below it: one letter "
+                'in quotes such as `"A"` for a single choice, a list of letters such as '
+                '`["A", "C"]` when several may be right (a wrong pick costs as much as a right '
+                "pick earns)."
+            ),
+            "",
+            (
+                "Run the check cell under each answer: it tests only the *form* of your answer. "
+                "Your answers are scored against the key after you submit."
+            ),
+            "",
+        ]
+    if FREE_RESPONSE in kinds:
+        lines += [
+            (
+                "Write each free-response answer in the text cell below its question; "
+                "these answers are graded by hand."
+            ),
+            "",
+        ]
+    when = {
+        "immediately": "as soon as your submission is graded",
+        "after_due_date": "after the due date",
+    }[quiz.explanations]
+    shown = "your score and the explanations" if kinds - {FREE_RESPONSE} else "your score"
+    lines.append(f"You see {shown} {when}.")
+    return "\n".join(lines)
+
+
+def _question(number: int, item: Item) -> str:
+    points = f"{item.points:g} point{'s' if item.points != 1 else ''}"
+    lines = [f"### Question {number} ({points})", "", item.prompt]
+    if item.type == MULTIPLE:
+        lines += ["", "*Select all that apply.*"]
+    if item.choices:
+        lines.append("")
+        lines += [f"- **{letter}.** {text}" for letter, text in item.choices.items()]
+    return "\n".join(lines)
+
+
+def _nbgrader(
+    grade_id: str, *, grade: bool, solution: bool, locked: bool, points: float | None = None
+) -> dict:
+    meta = {
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": locked,
+        "schema_version": NBGRADER_SCHEMA_VERSION,
+        "solution": solution,
+        "task": False,
+    }
+    if points is not None:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+def _answer_cell(item: Item) -> NotebookNode:
+    source = "\n".join(
+        [
+            f"# your answer: {format_hint(item.type)}; choices {', '.join(item.letters)}",
+            "### BEGIN SOLUTION",
+            f"{item.id} = None",
+            "### END SOLUTION",
+        ]
+    )
+    return nbformat.v4.new_code_cell(
+        source,
+        id=f"{item.id}-answer",
+        metadata=_nbgrader(item.id, grade=False, solution=True, locked=False),
+    )
+
+
+def _check_cell(item: Item) -> NotebookNode:
+    # One argument per line with a trailing comma: `ruff format` leaves the cell as it is.
+    arguments = [
+        json.dumps(item.id),
+        item.id,
+        f"kind={json.dumps(item.type)}",
+        f"choices={json.dumps(''.join(item.letters))}",
+    ]
+    source = "\n".join(
+        [
+            "# Checks the form of your answer only; it is scored against the key after you submit.",
+            f"from {CHECK_MODULE} import check_answer_format",
+            "",
+            "check_answer_format(",
+            *(f"    {argument}," for argument in arguments),
+            ")",
+        ]
+    )
+    return nbformat.v4.new_code_cell(
+        source,
+        id=f"test_{item.id}",
+        metadata=_nbgrader(
+            f"test_{item.id}", grade=True, solution=False, locked=True, points=item.points
+        ),
+    )
+
+
+def _free_response_cell(item: Item) -> NotebookNode:
+    return nbformat.v4.new_markdown_cell(
+        "YOUR ANSWER HERE",
+        id=f"{item.id}-answer",
+        metadata=_nbgrader(item.id, grade=True, solution=True, locked=False, points=item.points),
+    )
+
+
+def _write_if_changed(path: Path, text: str) -> bool:
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.write_text(text, encoding="utf-8")
+    return True
