@@ -2,12 +2,78 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import click
 
 from autograder import __version__
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _OneLineErrors(click.Group):
+    """Usage errors print one line on stderr and exit 2 (the contract of ``autograder grade``)."""
+
+    def main(self, *args, **kwargs):
+        try:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.Exit as done:
+            sys.exit(done.exit_code)
+        except click.Abort:
+            sys.exit(1)
+        except click.ClickException as error:
+            click.echo(f"autograder: error: {error.format_message()}", err=True)
+            sys.exit(error.exit_code)
+
+
+@click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="autograder")
 def main() -> None:
     """Grade optimization and initialization exercises and quizzes in an isolated worker."""
+
+
+def _known_assignments(course_root: Path) -> list[str]:
+    from autograder.exercises import ASSIGNMENTS
+
+    return sorted(ASSIGNMENTS)
+
+
+@main.command()
+@click.argument("submission", type=click.Path(path_type=Path))
+@click.option("--assignment", "-a", required=True, help="Assignment or quiz id, e.g. optimization.")
+@click.option("--results", type=click.Path(path_type=Path), default=Path("results.json"), show_default=True,
+              help="Where to write the Gradescope results.json.")
+@click.option("--seed", type=int, default=None, help="Reproduce the hidden cases of an earlier run.")
+@click.option("--course", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="nbgrader course root (default: the bundled assignments/).")
+@click.option("--quiet", "-q", is_flag=True, help="Write results.json without printing the table.")
+def grade(submission: Path, assignment: str, results: Path, seed: int | None, course: Path | None, quiet: bool) -> None:
+    """Grade SUBMISSION (a .ipynb, a .py or a submission folder) and write results.json."""
+    from autograder import course as course_info
+    from autograder.grading import grade as grade_submission
+    from autograder.results import print_table, write_results
+
+    course_root = course or course_info.default_course_root()
+    if assignment not in _known_assignments(course_root):
+        known = ", ".join(_known_assignments(course_root))
+        raise click.UsageError(f"unknown assignment {assignment!r} (known: {known})")
+    report = grade_submission(submission, assignment, course_root, seed)
+    write_results(report, results)
+    if not quiet:
+        print_table(report)
+
+
+@main.group()
+def selfcheck() -> None:
+    """The students' self-check files shipped beside each notebook."""
+
+
+@selfcheck.command("build")
+@click.option("--course", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="nbgrader course root (default: the bundled assignments/).")
+def selfcheck_build(course: Path | None) -> None:
+    """Write selfcheck.py and selfcheck_data.json into every assignment's source folder."""
+    from autograder import course as course_info
+    from autograder.publish import build_self_checks
+
+    for path, changed in build_self_checks(course or course_info.default_course_root()):
+        click.echo(f"{'wrote' if changed else 'unchanged'}  {path}")

@@ -85,7 +85,7 @@ class _Capture(io.TextIOBase):
 def main() -> None:
     progress_fd, plan_fd = int(sys.argv[1]), int(sys.argv[2])
     with os.fdopen(plan_fd, "rb") as plan_file:
-        plan = wire.decode(plan_file.read(), wire.Caps(bytes=1 << 40, nodes=1 << 40))
+        plan = wire.decode(plan_file.read(), wire.Caps(depth=64, bytes=1 << 40, nodes=1 << 40, arrays=1 << 20))
     limits = Limits(**plan["limits"])
     caps = wire.Caps(limits.max_depth, limits.max_nodes, limits.max_arrays, limits.result_bytes)
     report = lock_down(plan["scratch"], limits, keep_fds={0, 1, 2, progress_fd})

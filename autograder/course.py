@@ -1,0 +1,37 @@
+"""What the instructor's side says about an assignment: its source notebook and points."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+DEFAULT_POINTS = 1.0
+
+
+def default_course_root() -> Path:
+    """AUTOGRADER_COURSE, else the repository's ``assignments/``, else ``./assignments``."""
+    if os.environ.get("AUTOGRADER_COURSE"):
+        return Path(os.environ["AUTOGRADER_COURSE"])
+    bundled = Path(__file__).resolve().parents[1] / "assignments"
+    return bundled if bundled.is_dir() else Path.cwd() / "assignments"
+
+
+def source_notebook(course_root: Path, assignment: str) -> Path:
+    return Path(course_root) / "source" / assignment / f"{assignment}.ipynb"
+
+
+def points(course_root: Path, assignment: str, names: list[str]) -> dict[str, float]:
+    """Points per graded name: the nbgrader points of its ``test_<name>`` cell in the source.
+
+    A name without such a cell (or without a source notebook) is worth DEFAULT_POINTS.
+    """
+    found: dict[str, float] = {}
+    path = source_notebook(course_root, assignment)
+    if path.is_file():
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            nbgrader = cell.get("metadata", {}).get("nbgrader", {})
+            grade_id = nbgrader.get("grade_id", "")
+            if nbgrader.get("grade") and grade_id.startswith("test_"):
+                found[grade_id.removeprefix("test_")] = float(nbgrader.get("points", 0))
+    return {name: found.get(name, DEFAULT_POINTS) for name in names}

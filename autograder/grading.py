@@ -1,0 +1,176 @@
+"""The grading engine: submission -> student cells -> worker -> judges -> scores.
+
+The worker only ever sees the student's cells and the inputs of the calls; expected values,
+judges and the mistake catalogue stay in this process.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from autograder import course, sandbox
+from autograder.exercises import ASSIGNMENTS, Case, Exercise
+from autograder.submission import Submission, SubmissionError, defines, load
+
+NOT_IMPLEMENTED = "is not implemented yet: replace `raise NotImplementedError()` with your code"
+
+
+@dataclass(frozen=True)
+class NameResult:
+    """The grade of one graded name (a function or a quiz item)."""
+
+    name: str
+    score: float
+    max_score: float
+    output: str
+    visibility: str = "visible"
+
+
+@dataclass
+class Report:
+    assignment: str
+    results: list[NameResult]
+    seed: int | None = None
+    seconds: float = 0.0
+    isolation: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return sum(result.score for result in self.results)
+
+    @property
+    def max_score(self) -> float:
+        return sum(result.max_score for result in self.results)
+
+
+def failed_report(assignment: str, names: dict[str, float], message: str, started: float) -> Report:
+    """Every graded name gets 0 with the same message (the submission could not be used)."""
+    results = [NameResult(name, 0.0, points, message) for name, points in names.items()]
+    return Report(assignment, results, seconds=time.perf_counter() - started, notes=[message])
+
+
+def select_cells(submission: Submission, names: Sequence[str]) -> tuple[list[sandbox.Exec], dict[str, str]]:
+    """The student's code to run, and for each graded name the label of the step defining it.
+
+    Notebook cells count when their grade_id is a graded name; a graded name whose tagged cell
+    is gone is looked for in the untagged cells. Everything else in the notebook is ignored.
+    """
+    if submission.kind == "module":
+        return [sandbox.Exec("module", submission.cells[0].source)], {name: "module" for name in names}
+    steps, owner = [], {}
+    for index, cell in enumerate(submission.cells):
+        if cell.grade_id in names:
+            label = f"cell {cell.grade_id}"
+            if cell.grade_id in owner:
+                submission.notes.append(f"two cells have grade_id {cell.grade_id}; the last one counts")
+                label = f"{label} ({index})"
+            steps.append(sandbox.Exec(label, cell.source))
+            owner[cell.grade_id] = label
+    for name in names:
+        if name in owner:
+            continue
+        for index, cell in enumerate(submission.cells):
+            if cell.grade_id is None and defines(cell.source, name):
+                label = f"cell {index} defining {name}"
+                steps.append(sandbox.Exec(label, cell.source))
+                owner[name] = label
+                submission.notes.append(f"{name} was found in a cell without its grade_id")
+    return steps, owner
+
+
+def _call_label(name: str, case_index: int, call_index: int) -> str:
+    return f"{name}/{case_index}/{call_index}"
+
+
+def _case_problem(exercise: Exercise, case: Case, results: list[sandbox.StepResult]) -> str | None:
+    for result in results:
+        if not result.ok:
+            error = result.error or "failed"
+            if error.startswith("NotImplementedError"):
+                return f"{exercise.name} {NOT_IMPLEMENTED}"
+            return f"{exercise.name} raised {error}" if ":" in error.split(" ")[0] else error
+    try:
+        problems = exercise.judge(case, [result.value for result in results])
+    except Exception as error:  # noqa: BLE001 -- a hostile value that slipped past the type checks must not crash grading
+        return f"the result could not be checked ({type(error).__name__}); return plain NumPy arrays, dicts and floats"
+    return problems[0] if problems else None
+
+
+def judge_exercise(
+    exercise: Exercise, cases: list[Case], results: dict[str, sandbox.StepResult], points: float, cell_error: str | None
+) -> NameResult:
+    """Score = points x (cases passed / cases), with one feedback line per case."""
+    if cell_error is not None:
+        return NameResult(exercise.name, 0.0, points, cell_error)
+    lines, passed = [], 0
+    for index, case in enumerate(cases):
+        calls = [results[_call_label(exercise.name, index, j)] for j in range(len(case.calls))]
+        problem = _case_problem(exercise, case, calls)
+        passed += problem is None
+        lines.append(f"\u2714 {case.label}" if problem is None else f"\u2718 {case.label}: {problem}")
+        if problem and problem.endswith(NOT_IMPLEMENTED):
+            return NameResult(exercise.name, 0.0, points, problem)
+    score = points * passed / len(cases)
+    summary = f"{passed}/{len(cases)} hidden checks passed"
+    return NameResult(exercise.name, round(score, 4), points, "\n".join([summary, *lines]))
+
+
+def _cell_errors(names: Sequence[str], owner: dict[str, str], results: dict[str, sandbox.StepResult]) -> dict[str, str | None]:
+    errors: dict[str, str | None] = {}
+    for name in names:
+        label = owner.get(name)
+        if label is None:
+            errors[name] = (
+                f"no cell defines {name}: the solution cell (grade_id {name}) is missing. "
+                "Copy it back from the released notebook and fill it in."
+            )
+        elif not results[label].ok:
+            where = "your file" if label == "module" else f"the cell that defines {name}"
+            errors[name] = f"{where} could not run: {results[label].error}"
+        else:
+            errors[name] = None
+    return errors
+
+
+def grade(
+    submission_path: Path,
+    assignment: str,
+    course_root: Path | None = None,
+    seed: int | None = None,
+    limits: sandbox.Limits | None = None,
+) -> Report:
+    """Grade one submission of an assignment on fresh hidden cases (``seed`` reproduces them)."""
+    started = time.perf_counter()
+    exercises = ASSIGNMENTS[assignment]
+    names = [exercise.name for exercise in exercises]
+    points = course.points(course_root or course.default_course_root(), assignment, names)
+    try:
+        submission = load(submission_path, assignment)
+    except SubmissionError as error:
+        return failed_report(assignment, points, f"Your submission could not be read: {error}.", started)
+
+    seed = secrets.randbits(32) if seed is None else seed
+    rng = np.random.default_rng(seed)
+    execs, owner = select_cells(submission, names)
+    plan = {exercise.name: exercise.cases(rng) for exercise in exercises}
+    calls = [
+        sandbox.Call(_call_label(name, i, j), name, args, kwargs)
+        for name, cases in plan.items()
+        for i, case in enumerate(cases)
+        for j, (args, kwargs) in enumerate(case.calls)
+    ]
+    step_results, isolation = sandbox.run_steps([*execs, *calls], limits or sandbox.Limits())
+    by_label = {result.label: result for result in step_results}
+    cell_errors = _cell_errors(names, owner, by_label)
+    results = [
+        judge_exercise(exercise, plan[exercise.name], by_label, points[exercise.name], cell_errors[exercise.name])
+        for exercise in exercises
+    ]
+    return Report(assignment, results, seed, time.perf_counter() - started, isolation, submission.notes)
