@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from autograder import __version__
+from autograder.quiz.commands import quiz
 
 
 class _OneLineErrors(click.Group):
@@ -31,10 +32,8 @@ def main() -> None:
     """Grade optimization and initialization exercises and quizzes in an isolated worker."""
 
 
-def _known_assignments(course_root: Path) -> list[str]:
-    from autograder.exercises import ASSIGNMENTS
-
-    return sorted(ASSIGNMENTS)
+def _quiz_ids(course_root: Path) -> list[str]:
+    return sorted(path.stem for path in (course_root.parent / "quizzes").glob("*.yaml"))
 
 
 @main.command()
@@ -52,11 +51,19 @@ def grade(submission: Path, assignment: str, results: Path, seed: int | None, co
     from autograder.grading import grade as grade_submission
     from autograder.results import print_table, write_results
 
+    from autograder.exercises import ASSIGNMENTS
+
     course_root = course or course_info.default_course_root()
-    if assignment not in _known_assignments(course_root):
-        known = ", ".join(_known_assignments(course_root))
+    quizzes = _quiz_ids(course_root)
+    if assignment in ASSIGNMENTS:
+        report = grade_submission(submission, assignment, course_root, seed)
+    elif assignment in quizzes:
+        from autograder.quiz.grade import grade_quiz
+
+        report = grade_quiz(submission, assignment, course_root.parent)
+    else:
+        known = ", ".join([*ASSIGNMENTS, *quizzes])
         raise click.UsageError(f"unknown assignment {assignment!r} (known: {known})")
-    report = grade_submission(submission, assignment, course_root, seed)
     write_results(report, results)
     if not quiet:
         print_table(report)
@@ -77,3 +84,6 @@ def selfcheck_build(course: Path | None) -> None:
 
     for path, changed in build_self_checks(course or course_info.default_course_root()):
         click.echo(f"{'wrote' if changed else 'unchanged'}  {path}")
+
+
+main.add_command(quiz)

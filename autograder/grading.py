@@ -66,7 +66,7 @@ def select_cells(submission: Submission, names: Sequence[str]) -> tuple[list[san
         return [sandbox.Exec("module", submission.cells[0].source)], {name: "module" for name in names}
     steps, owner = [], {}
     for index, cell in enumerate(submission.cells):
-        if cell.grade_id in names:
+        if cell.kind == "code" and cell.grade_id in names:
             label = f"cell {cell.grade_id}"
             if cell.grade_id in owner:
                 submission.notes.append(f"two cells have grade_id {cell.grade_id}; the last one counts")
@@ -77,7 +77,7 @@ def select_cells(submission: Submission, names: Sequence[str]) -> tuple[list[san
         if name in owner:
             continue
         for index, cell in enumerate(submission.cells):
-            if cell.grade_id is None and defines(cell.source, name):
+            if cell.kind == "code" and cell.grade_id is None and defines(cell.source, name):
                 label = f"cell {index} defining {name}"
                 steps.append(sandbox.Exec(label, cell.source))
                 owner[name] = label

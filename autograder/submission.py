@@ -23,6 +23,7 @@ class SubmissionError(Exception):
 class Cell:
     grade_id: str | None
     source: str
+    kind: str = "code"  # or "markdown" (kept only when it has a grade_id: free-response answers)
 
 
 @dataclass(frozen=True)
@@ -105,13 +106,17 @@ def _notebook_cells(path: Path) -> list[Cell]:
         raw = _upgrade(text, path)
     cells = []
     for cell in raw["cells"]:
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+        if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown"):
             continue
         source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else source
-        if not isinstance(source, str):
+        if type(source) is list and all(type(line) is str for line in source):
+            source = "".join(source)
+        if type(source) is not str:
             continue
-        cells.append(Cell(_grade_id(cell), strip_magics(source)))
+        if cell["cell_type"] == "code":
+            cells.append(Cell(_grade_id(cell), strip_magics(source)))
+        elif _grade_id(cell) is not None:
+            cells.append(Cell(_grade_id(cell), source, "markdown"))
     return cells
 
 

@@ -1,0 +1,62 @@
+"""Grading a quiz submission: the answers come back from the isolated worker as plain data.
+
+Choice answers are the values the student bound to the item ids (run in the worker, read back
+with ``Fetch``). Free-response answers are the text of the markdown cell with the item's
+grade_id (or, in a ``.py`` submission, the string bound to the item id); they are recorded for
+the hand grader, never scored here. The key stays in this process.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from autograder import sandbox
+from autograder.grading import NameResult, Report, failed_report, select_cells
+from autograder.quiz.bank import FREE_RESPONSE, Quiz, load_quiz
+from autograder.quiz.scoring import ItemScore, score_item
+from autograder.submission import Submission, SubmissionError, load
+
+
+def _to_result(score: ItemScore) -> NameResult:
+    output = score.feedback + ("\n(Graded by hand after the due date.)" if score.manual else "")
+    return NameResult(score.item_id, score.score, score.max_score, output, score.visibility)
+
+
+def _markdown_answers(submission: Submission, quiz: Quiz) -> dict[str, str]:
+    free = {item.id for item in quiz.items if item.type == FREE_RESPONSE}
+    return {cell.grade_id: cell.source for cell in submission.cells if cell.kind == "markdown" and cell.grade_id in free}
+
+
+def grade_quiz(submission_path: Path, quiz_id: str, repo_root: Path) -> Report:
+    started = time.perf_counter()
+    quiz = load_quiz(Path(repo_root) / "quizzes" / f"{quiz_id}.yaml")
+    points = {item.id: item.points for item in quiz.items}
+    try:
+        submission = load(submission_path, quiz_id)
+    except SubmissionError as error:
+        return failed_report(quiz_id, points, f"Your submission could not be read: {error}.", started)
+
+    markdown = _markdown_answers(submission, quiz)
+    wanted = [item.id for item in quiz.items if item.id not in markdown]
+    execs, owner = select_cells(submission, wanted)
+    fetches = [sandbox.Fetch(f"answer {item_id}", item_id) for item_id in wanted if item_id in owner]
+    step_results, isolation = sandbox.run_steps([*execs, *fetches])
+    fetched = {result.label.removeprefix("answer "): result for result in step_results if result.label.startswith("answer ")}
+
+    results = []
+    for item in quiz.items:
+        if item.id in markdown:
+            results.append(_to_result(score_item(item, markdown[item.id], quiz)))
+        elif item.id not in owner:
+            message = f"No credit: there is no answer cell for {item.id} (grade_id {item.id}); copy it back from the released quiz."
+            results.append(NameResult(item.id, 0.0, item.points, message, quiz.visibility))
+        elif not fetched[item.id].ok and (fetched[item.id].error or "").startswith("NameError"):
+            message = f"No credit: not answered ({item.id} is not defined)."
+            results.append(NameResult(item.id, 0.0, item.points, message, quiz.visibility))
+        elif not fetched[item.id].ok:
+            message = f"No credit: your answer cell for {item.id} could not run: {fetched[item.id].error}"
+            results.append(NameResult(item.id, 0.0, item.points, message, quiz.visibility))
+        else:
+            results.append(_to_result(score_item(item, fetched[item.id].value, quiz)))
+    return Report(quiz_id, results, None, time.perf_counter() - started, isolation, submission.notes)
