@@ -48,10 +48,9 @@ def _quiz_ids(course_root: Path) -> list[str]:
 def grade(submission: Path, assignment: str, results: Path, seed: int | None, course: Path | None, quiet: bool) -> None:
     """Grade SUBMISSION (a .ipynb, a .py or a submission folder) and write results.json."""
     from autograder import course as course_info
+    from autograder.exercises import ASSIGNMENTS
     from autograder.grading import grade as grade_submission
     from autograder.results import print_table, write_results
-
-    from autograder.exercises import ASSIGNMENTS
 
     course_root = course or course_info.default_course_root()
     quizzes = _quiz_ids(course_root)

@@ -47,6 +47,9 @@ class Exercise:
     public_record: Callable[[Case], dict]
     #: how many cases (drawn with a fixed seed) the students' self-check gets
     public_count: int = 2
+    #: the classic mistakes this exercise names: (message, buggy function) for values exercises,
+    #: (message, wrong variance f(n_in, n_out)) for initializers
+    catalogue: tuple = ()
 
 
 def _fresh(value: object) -> object:
@@ -91,7 +94,7 @@ def values_exercise(
             "mistakes": [{"message": m, "output": selfcheck.to_json(out)} for m, out in wrong],
         }
 
-    return Exercise(name, "values", cases, judge, public_record, public_count)
+    return Exercise(name, "values", cases, judge, public_record, public_count, tuple(mistakes))
 
 
 def minibatch_exercise(name: str, shapes: Callable[[np.random.Generator], list[tuple[str, int, int, int]]]) -> Exercise:
@@ -202,7 +205,7 @@ def initializer_exercise(
         alternatives = [{"message": m, "variances": v} for m, v in wrong_variances(dims)]
         return {"label": case.label, "layers_dims": dims, "variances": variances(dims), "alternatives": alternatives}
 
-    return Exercise(name, "initializer", cases, judge, public_record)
+    return Exercise(name, "initializer", cases, judge, public_record, catalogue=tuple(alternatives))
 
 
 def self_check_data(assignment: str, exercises: Sequence[Exercise], seed: int) -> dict:
