@@ -8,8 +8,16 @@ import time
 import numpy as np
 import pytest
 
-from autograder.sandbox import Call, Exec, Fetch, Limits, Unsupported, isolation_report, run_steps
-from autograder.sandbox import wire
+from autograder.sandbox import (
+    Call,
+    Exec,
+    Fetch,
+    Limits,
+    Unsupported,
+    isolation_report,
+    run_steps,
+    wire,
+)
 
 DEFINITIONS = Exec("definitions", """
 import numpy as np

@@ -34,7 +34,9 @@ def _ok(result: int, what: str) -> None:
 
 
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None):
-    encode = lambda s: None if s is None else s.encode()  # noqa: E731
+    def encode(text: str | None) -> bytes | None:
+        return None if text is None else text.encode()
+
     _ok(_libc.mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags),
                     encode(data)), f"mount {target}")
 

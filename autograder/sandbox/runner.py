@@ -33,6 +33,7 @@ _CHUNK = 1 << 20
 _CRASH_SIGNALS = {signal.SIGSEGV: "a segmentation fault", signal.SIGBUS: "a bus error",
                   signal.SIGABRT: "an abort"}
 _NOT_RUN = "not run: the grading time budget was used up"
+DEFAULT_LIMITS = Limits()
 
 
 def _command(progress_fd: int, plan_fd: int) -> list[str]:
@@ -317,7 +318,7 @@ def _read_report(payload: bytes) -> dict[str, str]:
 
 
 def run_steps(steps: Sequence[Exec | Call | Fetch],
-              limits: Limits = Limits()) -> tuple[list[StepResult], dict[str, str]]:
+              limits: Limits = DEFAULT_LIMITS) -> tuple[list[StepResult], dict[str, str]]:
     """Run the steps in a locked-down worker; one result per step, plus the isolation report."""
     steps = list(steps)
     if not all(isinstance(step, (Exec, Call, Fetch)) for step in steps):
@@ -355,7 +356,7 @@ def run_steps(steps: Sequence[Exec | Call | Fetch],
 
 @lru_cache(maxsize=1)
 def _cached_report() -> tuple[tuple[str, str], ...]:
-    outcome = _Session([], Limits(), time.monotonic() + 30.0, [0]).run()
+    outcome = _Session([], DEFAULT_LIMITS, time.monotonic() + 30.0, [0]).run()
     return tuple((outcome.report or {"worker": f"off: {outcome.failure}"}).items())
 
 

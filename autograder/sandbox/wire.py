@@ -133,9 +133,9 @@ def _load_array(blob: bytes, caps: Caps) -> np.ndarray:
     stream = io.BytesIO(blob)
     version = npy.read_magic(stream)
     if version == (1, 0):
-        shape, fortran, dtype = npy.read_array_header_1_0(stream, max_header_size=10_000)
+        shape, _, dtype = npy.read_array_header_1_0(stream, max_header_size=10_000)
     elif version == (2, 0):
-        shape, fortran, dtype = npy.read_array_header_2_0(stream, max_header_size=10_000)
+        shape, _, dtype = npy.read_array_header_2_0(stream, max_header_size=10_000)
     else:
         raise WireError(f"unsupported .npy version {version}")
     if not isinstance(dtype, np.dtype) or dtype.kind not in ARRAY_KINDS or dtype.fields is not None:
