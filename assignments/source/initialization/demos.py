@@ -16,11 +16,11 @@ from demo_support import demo, print_table, pyplot, student
 
 def circles(m: int = 400, seed: int = 5) -> tuple[np.ndarray, np.ndarray]:
     """Two noisy concentric circles: X of shape (2, m), labels Y of shape (1, m) (1 = inner)."""
-    rng = np.random.default_rng(seed)
+    generator = np.random.default_rng(seed)
     inner = (np.arange(m) % 2).astype(np.float64)
     radius = np.where(inner == 1, 0.5, 1.0)
-    angle = rng.uniform(0.0, 2 * np.pi, m)
-    X = radius * np.stack([np.cos(angle), np.sin(angle)]) + 0.08 * rng.standard_normal((2, m))
+    angle = generator.uniform(0.0, 2 * np.pi, m)
+    X = radius * np.stack([np.cos(angle), np.sin(angle)]) + 0.08 * generator.standard_normal((2, m))
     return X, inner[np.newaxis, :]
 
 

@@ -136,9 +136,9 @@ def ravine_race(
 
 def regression_data(m: int = 1024, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Y = [2, -1] X + 0.5 + noise, X of shape (2, m), Y of shape (1, m)."""
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((2, m))
-    Y = np.array([[2.0, -1.0]]) @ X + 0.5 + 0.5 * rng.standard_normal((1, m))
+    generator = np.random.default_rng(seed)
+    X = generator.standard_normal((2, m))
+    Y = np.array([[2.0, -1.0]]) @ X + 0.5 + 0.5 * generator.standard_normal((1, m))
     return X, Y
 
 
@@ -250,12 +250,12 @@ def schedules(
 
 def two_moons(m: int = 300, noise: float = 0.2, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaved half circles; X of shape (2, m), labels Y of shape (1, m)."""
-    rng = np.random.default_rng(seed)
+    generator = np.random.default_rng(seed)
     label = np.arange(m) % 2
-    angle = rng.uniform(0.0, np.pi, m)
+    angle = generator.uniform(0.0, np.pi, m)
     upper = np.stack([np.cos(angle), np.sin(angle)])
     lower = np.stack([1.0 - np.cos(angle), 0.5 - np.sin(angle)])
-    X = np.where(label == 0, upper, lower) + noise * rng.standard_normal((2, m))
+    X = np.where(label == 0, upper, lower) + noise * generator.standard_normal((2, m))
     return X, label[np.newaxis, :].astype(np.float64)
 
 
@@ -265,10 +265,10 @@ MOONS_LEARNING_RATES = {"gd": 0.1, "momentum": 0.1, "rmsprop": 0.01, "adam": 0.0
 
 def _moons_network(seed: int = 2) -> Arrays:
     """He-scaled random weights for MOONS_LAYERS, the same for every optimizer."""
-    rng = np.random.default_rng(seed)
+    generator = np.random.default_rng(seed)
     params = {}
     for index, (fan_in, fan_out) in enumerate(itertools.pairwise(MOONS_LAYERS), start=1):
-        params[f"W{index}"] = rng.standard_normal((fan_out, fan_in)) * np.sqrt(2.0 / fan_in)
+        params[f"W{index}"] = generator.standard_normal((fan_out, fan_in)) * np.sqrt(2.0 / fan_in)
         params[f"b{index}"] = np.zeros((fan_out, 1))
     return params
 
