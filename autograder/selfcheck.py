@@ -253,6 +253,27 @@ def kurtosis_bound(n: int) -> float:
     return 2 * Z_BOUND * math.sqrt(24.0 / n)
 
 
+# Each test below takes summary statistics of n entries (works elementwise on arrays of them)
+# and is True when they are consistent with n iid N(0, variance) draws.
+
+
+def mean_ok(total: float, sum_of_squares: float) -> bool:
+    """Centred on 0: the self-normalized sum stays within MEAN_BOUND."""
+    return np.abs(total) <= MEAN_BOUND * np.sqrt(sum_of_squares)
+
+
+def variance_ok(mean_square: float, variance: float, n: int) -> bool:
+    low, high = variance_bounds(variance, n)
+    return (low <= mean_square) & (mean_square <= high)
+
+
+def kurtosis_ok(mean_fourth: float, mean_square: float, n: int) -> bool:
+    """Normal tails (kurtosis 3); only judged from KURTOSIS_MIN_ENTRIES entries on."""
+    if n < KURTOSIS_MIN_ENTRIES:
+        return np.ones_like(mean_square, dtype=bool)
+    return np.abs(mean_fourth / mean_square**2 - 3.0) <= kurtosis_bound(n)
+
+
 def weight_problems(
     name: str, W: np.ndarray, variance: float, alternatives: Sequence[tuple[str, float]] = ()
 ) -> list[str]:
@@ -264,21 +285,18 @@ def weight_problems(
     n = W.size
     if variance == 0:
         return [] if not np.any(W) else [f"{name} is not all zeros"]
-    mean = float(W.mean())
     second = float(np.mean(W**2))
-    if abs(mean) * math.sqrt(n) > MEAN_BOUND * math.sqrt(second):
-        return [f"{name} has mean {mean:.3g}; the weights should be centred on 0 (np.random.randn, not rand)"]
-    low, high = variance_bounds(variance, n)
-    if not low <= second <= high:
+    if not mean_ok(float(W.sum()), second * n):
+        return [f"{name} has mean {W.mean():.3g}; the weights should be centred on 0 (np.random.randn, not rand)"]
+    if not variance_ok(second, variance, n):
         for message, wrong in alternatives:
-            wrong_low, wrong_high = variance_bounds(wrong, n)
-            if wrong_low <= second <= wrong_high:
+            if variance_ok(second, wrong, n):
                 return [f"{name}: {message}"]
         return [f"{name} has variance {second:.4g}; expected {variance:.4g} (from {n} entries)"]
-    if n >= KURTOSIS_MIN_ENTRIES:
-        kurtosis = float(np.mean(W**4)) / second**2
-        if abs(kurtosis - 3.0) > kurtosis_bound(n):
-            return [f"{name} does not look normally distributed (kurtosis {kurtosis:.2f}, normal is 3): use np.random.randn"]
+    fourth = float(np.mean(W**4))
+    if not kurtosis_ok(fourth, second, n):
+        kurtosis = fourth / second**2
+        return [f"{name} does not look normally distributed (kurtosis {kurtosis:.2f}, normal is 3): use np.random.randn"]
     if W.shape[0] > 1 and len({row.tobytes() for row in W}) < W.shape[0]:
         return [f"{name} has repeated rows: every unit must get its own random weights"]
     if W.shape[1] > 1 and len({col.tobytes() for col in np.ascontiguousarray(W.T)}) < W.shape[1]:
