@@ -95,6 +95,8 @@ def _case_problem(exercise: Exercise, case: Case, results: list[sandbox.StepResu
             error = result.error or "failed"
             if error.startswith("NotImplementedError"):
                 return f"{exercise.name} {NOT_IMPLEMENTED}"
+            if error.startswith(f"NameError: function '{exercise.name}'"):
+                return f"{exercise.name} is not defined: write `def {exercise.name}(...)` in your submission"
             return f"{exercise.name} raised {error}" if ":" in error.split(" ")[0] else error
     try:
         problems = exercise.judge(case, [result.value for result in results])
@@ -106,10 +108,15 @@ def _case_problem(exercise: Exercise, case: Case, results: list[sandbox.StepResu
 def judge_exercise(
     exercise: Exercise, cases: list[Case], results: dict[str, sandbox.StepResult], points: float, cell_error: str | None
 ) -> NameResult:
-    """Score = points x (cases passed / cases), with one feedback line per case."""
-    if cell_error is not None:
+    """Score = points x (cases passed / cases), with one feedback line per case.
+
+    A cell that raised still counts when it defined the function before raising; the feedback
+    then mentions the error. A function that was never defined scores 0 with the cell's error.
+    """
+    first = results[_call_label(exercise.name, 0, 0)] if cases else None
+    if cell_error is not None and (first is None or (first.error or "").startswith("NameError")):
         return NameResult(exercise.name, 0.0, points, cell_error)
-    lines, passed = [], 0
+    lines, passed = ([f"Note: {cell_error}"] if cell_error else []), 0
     for index, case in enumerate(cases):
         calls = [results[_call_label(exercise.name, index, j)] for j in range(len(case.calls))]
         problem = _case_problem(exercise, case, calls)

@@ -43,6 +43,36 @@ def describe(exc: BaseException) -> str:
     return text if len(text) <= ERROR_CHARS else text[: ERROR_CHARS - 3] + "..."
 
 
+class _Guard:
+    """Undoes the student's monkeypatching of the modules the worker itself relies on.
+
+    Student code may rebind ``builtins.isinstance``, ``json.dumps``, ``numpy.save`` and the like;
+    after every step the worker puts back every attribute of those modules as it was at start,
+    so its own encoding of the next result is never the student's.
+    """
+
+    def __init__(self, modules: list) -> None:
+        self.saved = [(vars(module), dict(vars(module))) for module in modules]
+
+    def restore(self) -> None:
+        for current, saved in self.saved:
+            for key in [key for key in current if key not in saved]:
+                del current[key]
+            for key, value in saved.items():
+                if current.get(key) is not value:
+                    current[key] = value
+
+
+def _guarded_modules() -> list:
+    import json.decoder
+    import json.encoder
+
+    import numpy
+    import numpy.lib.format
+
+    return [builtins, io, json, json.encoder, json.decoder, os, struct, numpy, numpy.lib.format, wire]
+
+
 def _run(step: list, namespace: dict) -> object:
     kind = step[0]
     if kind == "exec":
@@ -92,6 +122,7 @@ def main() -> None:
     _send(progress_fd, b"I", 0, json.dumps(report).encode())
 
     namespace = {"__name__": "__main__", "__builtins__": builtins}
+    guard = _Guard(_guarded_modules())
     for position, step in enumerate(plan["steps"]):
         _send(progress_fd, b"S", position)
         sys.stdout = sys.stderr = capture = _Capture(limits.output_bytes)
@@ -99,6 +130,8 @@ def main() -> None:
             result = {"ok": True, "value": _run(step, namespace), "error": None}
         except BaseException as exc:  # noqa: BLE001 - SystemExit & co. are student errors too
             result = {"ok": False, "value": None, "error": describe(exc)}
+        finally:
+            guard.restore()
         result["output"] = capture.text()
         try:
             message = wire.encode(result, caps)
