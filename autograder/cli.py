@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 import click
 
 from autograder import __version__
-from autograder.quiz.commands import quiz
 
 
 class _OneLineErrors(click.Group):
-    """Usage errors print one line on stderr and exit 2 (the contract of ``autograder grade``)."""
+    """Usage errors print one line on stderr and exit 2 (the contract of ``autograder grade``).
+
+    Command groups that pull in slow imports (nbformat, jsonschema) load only when used, so
+    ``autograder grade`` starts fast.
+    """
+
+    LAZY: ClassVar[dict[str, tuple[str, str]]] = {"quiz": ("autograder.quiz.commands", "quiz")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.LAZY:
+            module, attribute = self.LAZY[name]
+            return getattr(importlib.import_module(module), attribute)
+        return super().get_command(ctx, name)
 
     def main(self, *args, **kwargs):
         try:
@@ -84,5 +100,3 @@ def selfcheck_build(course: Path | None) -> None:
     for path, changed in build_self_checks(course or course_info.default_course_root()):
         click.echo(f"{'wrote' if changed else 'unchanged'}  {path}")
 
-
-main.add_command(quiz)

@@ -12,11 +12,14 @@ import keyword
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jsonschema
 import yaml
 
 from autograder.quiz.schema import QUIZ_SCHEMA
+
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
 
 SINGLE = "single"
 MULTIPLE = "multiple"
@@ -214,6 +217,8 @@ def _item_label(data: dict, index: int) -> str:
 
 def schema_errors(file: str, data: dict) -> Iterator[BankError]:
     """Structure errors from the JSON Schema, one per field, in file order."""
+    import jsonschema  # slow to import (format checkers); only validation needs it
+
     validator = jsonschema.Draft202012Validator(QUIZ_SCHEMA)
     for error in sorted(_leaf_errors(validator.iter_errors(data)), key=_file_order):
         path = list(error.absolute_path)
@@ -226,15 +231,15 @@ def schema_errors(file: str, data: dict) -> Iterator[BankError]:
             yield BankError(file, message, item=item, field=full or None)
 
 
-def _file_order(error: jsonschema.ValidationError) -> tuple:
+def _file_order(error: ValidationError) -> tuple:
     path = list(error.absolute_path)
     in_items = len(path) > 1 and path[0] == "items"
     return (in_items, [f"{p:09d}" if isinstance(p, int) else p for p in path])
 
 
 def _leaf_errors(
-    errors: Iterable[jsonschema.ValidationError],
-) -> Iterator[jsonschema.ValidationError]:
+    errors: Iterable[ValidationError],
+) -> Iterator[ValidationError]:
     # allOf/if-then wrap the useful errors; report those (jsonschema gives them as context).
     for error in errors:
         if error.context:
@@ -246,7 +251,7 @@ def _leaf_errors(
 _TYPE_NAMES = {"number": "a number", "string": "a string", "object": "a mapping", "array": "a list"}
 
 
-def _explain(error: jsonschema.ValidationError) -> list[tuple[str | None, str]]:
+def _explain(error: ValidationError) -> list[tuple[str | None, str]]:
     """(field below the error's path, friendly message) for one schema error."""
     kind, expected, instance = error.validator, error.validator_value, error.instance
     if kind == "required":

@@ -55,9 +55,9 @@ class _Guard:
         self.saved = [(vars(module), dict(vars(module))) for module in modules]
 
     def restore(self) -> None:
+        # Only what existed at start is put back: new attributes stay (numpy loads submodules
+        # such as numpy.random lazily into its namespace, and the worker never uses new ones).
         for current, saved in self.saved:
-            for key in [key for key in current if key not in saved]:
-                del current[key]
             for key, value in saved.items():
                 if current.get(key) is not value:
                     current[key] = value
