@@ -173,3 +173,22 @@ def test_wire_decode_rejects_hostile_bytes(blob):
 def test_limits_are_frozen():
     with pytest.raises(AttributeError):
         Limits().step_seconds = 1  # type: ignore[misc]
+
+
+def test_lazily_loaded_numpy_submodules_keep_working_from_step_to_step():
+    source = "import numpy as np\ndef draw():\n    return float(np.random.default_rng(0).random())\n"
+    results, _ = run_steps([Exec("cell", source), Call("a", "draw"), Call("b", "draw")])
+    assert [r.ok for r in results] == [True, True, True]
+    assert results[1].value == results[2].value
+
+
+def test_patching_builtins_and_json_in_one_step_does_not_break_the_next_steps():
+    source = (
+        "import builtins, json\nimport numpy as np\n"
+        "builtins.isinstance = lambda *a: True\njson.dumps = lambda *a, **k: 'forged'\n"
+        "np.save = None\n"
+        "def answer():\n    return {'W1': np.ones((2, 3))}\n"
+    )
+    results, _ = run_steps([Exec("cell", source), Call("answer", "answer")])
+    assert results[0].ok and results[1].ok
+    assert np.array_equal(results[1].value["W1"], np.ones((2, 3)))
