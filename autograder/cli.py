@@ -19,7 +19,11 @@ class _OneLineErrors(click.Group):
     ``autograder grade`` starts fast.
     """
 
-    LAZY: ClassVar[dict[str, tuple[str, str]]] = {"quiz": ("autograder.quiz.commands", "quiz")}
+    LAZY: ClassVar[dict[str, tuple[str, str]]] = {
+        "quiz": ("autograder.quiz.commands", "quiz"),
+        "ci": ("autograder.packaging.commands", "ci"),
+        "gradescope": ("autograder.packaging.commands", "gradescope"),
+    }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.LAZY])

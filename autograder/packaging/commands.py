@@ -1,0 +1,93 @@
+"""``autograder ci init|summary`` and ``autograder gradescope build`` (click groups)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from autograder import course
+from autograder.packaging import gradescope as gradescope_zip
+from autograder.packaging import known_assignments, quiz_ids, summary, workflow
+
+
+def _repo_root() -> Path:
+    """The grader's repository: the one holding this package, else the nearest above the cwd."""
+    for folder in (course.default_course_root().parent, Path.cwd(), *Path.cwd().parents):
+        if all((folder / top).exists() for top in gradescope_zip.PROJECT):
+            return folder
+    raise click.UsageError("cannot find the grader's repository (pyproject.toml, autograder/, reference/): use --root")
+
+
+def _check_assignment(assignment: str, root: Path) -> None:
+    known = known_assignments(root)
+    if assignment not in known:
+        raise click.UsageError(f"unknown assignment {assignment!r} (known: {', '.join(known)})")
+
+
+@click.group()
+def ci() -> None:
+    """GitHub Actions for student repositories (GitHub Classroom)."""
+
+
+@ci.command("init")
+@click.option("--assignment", "-a", default=None,
+              help="Assignment or quiz id (default: read from the notebook's metadata).")
+@click.option("--dest", type=click.Path(path_type=Path, file_okay=False), default=Path("."), show_default=True,
+              help="The student repository (template) to write .github/workflows/autograde.yml into.")
+@click.option("--notebook", default=None,
+              help="The notebook to grade, relative to DEST (default: ID.ipynb).")
+@click.option("--force", is_flag=True, help="Overwrite an existing workflow.")
+def ci_init(assignment: str | None, dest: Path, notebook: str | None, force: bool) -> None:
+    """Write the autograding workflow of a student repository.
+
+    The workflow fetches the grader from the private repository named by the repository
+    variable GRADER_REPOSITORY, with the secret GRADER_TOKEN; DEST never holds the grader.
+    """
+    try:
+        assignment = assignment or workflow.infer_assignment(dest, notebook)
+        _check_assignment(assignment, course.default_course_root().parent)
+        notebook = notebook or f"{assignment}.ipynb"
+        path = workflow.write_workflow(dest, workflow.workflow_text(assignment, notebook), force)
+    except (workflow.WorkflowError, FileExistsError) as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(f"wrote {path}")
+    if not (dest / notebook).is_file():
+        click.echo(f"note: {dest / notebook} does not exist yet; commit it beside the workflow", err=True)
+    click.echo("set the repository (or organization) variable GRADER_REPOSITORY and the secret GRADER_TOKEN")
+
+
+@ci.command("summary")
+@click.argument("results", type=click.Path(path_type=Path, dir_okay=False))
+def ci_summary(results: Path) -> None:
+    """Print RESULTS (a results.json) as Markdown for the job summary; the last line is Points X/Y."""
+    try:
+        data = json.loads(results.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise click.UsageError(f"cannot read {results}: {getattr(error, 'strerror', None) or error}") from None
+    if not isinstance(data, dict):
+        raise click.UsageError(f"{results} is not a Gradescope results.json")
+    click.echo(summary.markdown(data))
+
+
+@click.group()
+def gradescope() -> None:
+    """Gradescope autograder bundles."""
+
+
+@gradescope.command("build")
+@click.argument("assignment")
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Where to write the zip (default: ./autograder_ID.zip).")
+@click.option("--root", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None,
+              help="The grader's repository (default: the one holding this package).")
+def gradescope_build(assignment: str, output: Path | None, root: Path | None) -> None:
+    """Build the Gradescope autograder zip of ASSIGNMENT (setup.sh, run_autograder, the grader)."""
+    root = root or _repo_root()
+    _check_assignment(assignment, root)
+    try:
+        path, count = gradescope_zip.build(root, assignment, quiz_ids(root), output or Path(f"autograder_{assignment}.zip"))
+    except gradescope_zip.BundleError as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(f"wrote {path} ({count} files); upload it as the autograder of {assignment} on Gradescope")

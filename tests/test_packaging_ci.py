@@ -1,0 +1,249 @@
+"""``autograder ci init`` (the student repository's workflow) and ``autograder ci summary``."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from autograder.cli import main
+from autograder.exercises import ASSIGNMENTS
+from autograder.packaging.summary import HIDDEN, markdown
+
+REPO = Path(__file__).resolve().parents[1]
+WORKFLOW = Path(".github/workflows/autograde.yml")
+SOURCE_NOTEBOOK = REPO / "assignments/source/optimization/optimization.ipynb"
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def assert_usage_error(result, *words: str) -> None:
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("autograder: error: ")
+    assert all(word in result.stderr for word in words), result.stderr
+
+
+def init(dest: Path, *args: str) -> str:
+    result = run("ci", "init", "--dest", str(dest), *args)
+    assert result.exit_code == 0, result.output
+    return (dest / WORKFLOW).read_text(encoding="utf-8")
+
+
+def steps_by_name(text: str) -> dict[str, dict]:
+    workflow = yaml.safe_load(text)
+    (job,) = workflow["jobs"].values()
+    return {step["name"]: step for step in job["steps"]}
+
+
+# --- the workflow -------------------------------------------------------------------------------
+
+
+def test_workflow_is_yaml_triggered_on_push_in_a_job_named_autograding(tmp_path):
+    workflow = yaml.safe_load(init(tmp_path, "--assignment", "optimization"))
+    assert "push" in workflow["on"]
+    (job,) = workflow["jobs"].values()
+    assert job["name"] == "Autograding"  # the check run GitHub Classroom reads the points of
+    assert workflow["permissions"] == {"contents": "read"}
+
+
+def test_workflow_checks_out_the_submission_then_sets_up_python_3_11(tmp_path):
+    steps = list(steps_by_name(init(tmp_path, "--assignment", "optimization")).values())
+    assert steps[0]["uses"].startswith("actions/checkout@") and "with" not in steps[0]
+    assert steps[1]["uses"].startswith("actions/setup-python@")
+    assert steps[1]["with"]["python-version"] == "3.11"
+
+
+def test_workflow_fetches_the_private_grader_with_a_secret_token_and_installs_it(tmp_path):
+    steps = steps_by_name(init(tmp_path, "--assignment", "optimization"))
+    fetch = steps["Fetch the grading bundle"]
+    assert fetch["uses"].startswith("actions/checkout@")
+    assert fetch["with"] == {
+        "repository": "${{ vars.GRADER_REPOSITORY }}",
+        "token": "${{ secrets.GRADER_TOKEN }}",
+        "path": ".grader",
+        "persist-credentials": False,
+    }
+    assert steps["Install the grader"]["run"] == "python -m pip install --quiet ./.grader"
+
+
+def test_workflow_grades_the_notebook_into_results_json(tmp_path):
+    steps = steps_by_name(init(tmp_path, "--assignment", "optimization"))
+    assert steps["Grade"]["run"] == (
+        "autograder grade optimization.ipynb --assignment optimization --results results.json "
+        "--course .grader/assignments"
+    )
+
+
+def test_workflow_writes_the_job_summary_and_the_points_annotation(tmp_path):
+    report = steps_by_name(init(tmp_path, "--assignment", "optimization"))["Report"]["run"]
+    assert "autograder ci summary results.json > summary.md" in report
+    assert 'cat summary.md >> "$GITHUB_STEP_SUMMARY"' in report
+    assert 'points="$(tail -n 1 summary.md)"' in report
+    assert "::notice title=Autograding complete::$points" in report
+
+
+def test_workflow_uploads_results_json_even_after_a_failed_step(tmp_path):
+    upload = steps_by_name(init(tmp_path, "--assignment", "optimization"))["Upload results.json"]
+    assert upload["uses"].startswith("actions/upload-artifact@")
+    assert upload["if"] == "always()"
+    assert upload["with"]["path"] == "results.json"
+
+
+def test_workflow_quotes_a_notebook_path_with_spaces(tmp_path):
+    steps = steps_by_name(init(tmp_path, "-a", "optimization", "--notebook", "work/my notebook.ipynb"))
+    assert steps["Grade"]["run"].startswith("autograder grade 'work/my notebook.ipynb' --assignment optimization")
+
+
+def _reference_lines() -> set[str]:
+    lines = set()
+    for path in (REPO / "reference").glob("*.py"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            code = line.strip()
+            if len(code) >= 12 and not code.startswith(("#", '"""', "from ", "import ")):
+                lines.add(code)
+    return lines
+
+
+def _quiz_key_texts() -> set[str]:
+    texts = set()
+    for path in (REPO / "quizzes").glob("*.yaml"):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8"))["items"]:
+            texts.update(str(text).strip() for text in (item.get("choices") or {}).values())
+            texts.update(str(text).strip() for text in (item.get("explanations") or {}).values())
+            texts.add(str(item["prompt"]).strip())
+    return texts
+
+
+@pytest.mark.parametrize("assignment", [*ASSIGNMENTS, "optimization_quiz", "initialization_quiz"])
+def test_the_student_repository_gets_the_workflow_and_no_grading_material(tmp_path, assignment):
+    text = init(tmp_path, "--assignment", assignment)
+    assert [p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file()] == [WORKFLOW]
+    assert not [line for line in _reference_lines() if line in text]
+    assert not [key for key in _quiz_key_texts() if key in text]
+    assert "answer" not in text.lower()
+    assert "@" not in re.sub(r"actions/[\w-]+@v\d+", "", text)  # every placeholder filled
+
+
+# --- ci init: options and errors ----------------------------------------------------------------
+
+
+def test_init_reads_the_assignment_from_the_notebook_metadata(tmp_path):
+    shutil.copy(SOURCE_NOTEBOOK, tmp_path / "optimization.ipynb")
+    steps = steps_by_name(init(tmp_path))
+    assert "--assignment optimization" in steps["Grade"]["run"]
+
+
+def test_init_reads_the_assignment_of_the_notebook_given(tmp_path):
+    (tmp_path / "work").mkdir()
+    shutil.copy(SOURCE_NOTEBOOK, tmp_path / "work" / "hw.ipynb")
+    steps = steps_by_name(init(tmp_path, "--notebook", "work/hw.ipynb"))
+    assert steps["Grade"]["run"].startswith("autograder grade work/hw.ipynb --assignment optimization ")
+
+
+def test_init_refuses_to_overwrite_without_force(tmp_path):
+    init(tmp_path, "-a", "optimization")
+    (tmp_path / WORKFLOW).write_text("mine\n", encoding="utf-8")
+    assert_usage_error(run("ci", "init", "--dest", str(tmp_path), "-a", "optimization"), "--force")
+    assert (tmp_path / WORKFLOW).read_text(encoding="utf-8") == "mine\n"
+    assert "optimization" in init(tmp_path, "-a", "optimization", "--force")
+
+
+def test_init_rejects_an_unknown_assignment(tmp_path):
+    assert_usage_error(run("ci", "init", "--dest", str(tmp_path), "-a", "optimisation"), "unknown assignment")
+    assert not (tmp_path / WORKFLOW).exists()
+
+
+def test_init_without_assignment_or_tagged_notebook_is_a_usage_error(tmp_path):
+    assert_usage_error(run("ci", "init", "--dest", str(tmp_path)), "--assignment")
+
+
+@pytest.mark.parametrize("notebook", ["../optimization.ipynb", "/abs/optimization.ipynb", "a;rm -rf ~.ipynb", "x\ny.ipynb"])
+def test_init_rejects_a_notebook_path_outside_or_unsafe(tmp_path, notebook):
+    assert_usage_error(run("ci", "init", "--dest", str(tmp_path), "-a", "optimization", "--notebook", notebook), "notebook")
+    assert not (tmp_path / WORKFLOW).exists()
+
+
+# --- ci summary ---------------------------------------------------------------------------------
+
+
+def results(*tests: tuple[str, float, float, str], visibility: str = "visible") -> dict:
+    return {
+        "score": sum(test[1] for test in tests),
+        "max_score": sum(test[2] for test in tests),
+        "output": "optimization: ... points.\nHidden cases drawn with seed 7 (reproduce with --seed 7).",
+        "tests": [
+            {"name": name, "score": score, "max_score": top, "output": output, "visibility": visibility}
+            for name, score, top, output in tests
+        ],
+        "extra_data": {"assignment": "optimization"},
+    }
+
+
+FULL = results(("update_lr", 1, 1, "4/4 hidden checks passed"), ("initialize_adam", 1, 1, "3/3 hidden checks passed"))
+PARTIAL = results(
+    ("update_parameters_with_adam", 1.5, 3, "2/4 hidden checks passed\n\u2714 t = 1\n\u2718 t = 5000: no bias correction"),
+    ("update_lr", 1, 1, "4/4 hidden checks passed"),
+    ("schedule_lr_decay", 0, 1.5, "schedule_lr_decay is not implemented yet"),
+)
+
+
+def test_summary_ends_with_the_points_line_github_classroom_reads():
+    assert markdown(FULL).splitlines()[-1] == "Points 2/2"
+    assert markdown(PARTIAL).splitlines()[-1] == "Points 2.5/5.5"
+
+
+def test_summary_has_one_row_per_graded_name_with_the_first_failing_check():
+    rows = [line for line in markdown(PARTIAL).splitlines() if line.startswith("| `")]
+    assert rows == [
+        "| `update_parameters_with_adam` | 1.5/3 | \u2718 t = 5000: no bias correction |",
+        "| `update_lr` | 1/1 | 4/4 hidden checks passed |",
+        "| `schedule_lr_decay` | 0/1.5 | schedule_lr_decay is not implemented yet |",
+    ]
+
+
+def test_summary_keeps_the_run_notes_but_not_the_heading_twice():
+    text = markdown(PARTIAL)
+    assert text.startswith("### optimization: 2.5 / 5.5 points\n")
+    assert "- Hidden cases drawn with seed 7 (reproduce with --seed 7)." in text
+    assert "optimization: ... points." not in text
+
+
+def test_summary_keeps_a_table_cell_on_one_line():
+    text = markdown(results(("update_lr", 0, 1, "update_lr raised ValueError: a | b\n::error::x")))
+    (row,) = [line for line in text.splitlines() if line.startswith("| `")]
+    assert row == "| `update_lr` | 0/1 | update_lr raised ValueError: a \\| b |"
+    assert not [line for line in text.splitlines() if line.startswith("::")]
+
+
+def test_summary_hides_the_feedback_of_results_not_yet_visible():
+    text = markdown(results(("most_variance", 0, 1, "Wrong. The answer is A."), visibility="after_due_date"))
+    assert "The answer is A" not in text and HIDDEN in text
+
+
+def test_summary_of_a_fallback_result_without_tests_shows_its_message():
+    text = markdown({"score": 0, "output": "The autograder stopped.", "tests": []})
+    assert "- The autograder stopped." in text and text.splitlines()[-1] == "Points 0/0"
+
+
+def test_summary_command_prints_the_markdown_of_a_results_file(tmp_path):
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(PARTIAL), encoding="utf-8")
+    result = run("ci", "summary", str(path))
+    assert result.exit_code == 0
+    assert result.stdout == markdown(PARTIAL) + "\n"
+
+
+@pytest.mark.parametrize("content", [None, "{not json", "[1, 2]"])
+def test_summary_of_a_missing_or_broken_file_is_a_usage_error(tmp_path, content):
+    path = tmp_path / "results.json"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    assert_usage_error(run("ci", "summary", str(path)), "results.json")
