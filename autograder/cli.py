@@ -21,6 +21,7 @@ class _OneLineErrors(click.Group):
 
     LAZY: ClassVar[dict[str, tuple[str, str]]] = {
         "quiz": ("autograder.quiz.commands", "quiz"),
+        "feedback": ("autograder.feedback.commands", "feedback"),
         "ci": ("autograder.packaging.commands", "ci"),
         "gradescope": ("autograder.packaging.commands", "gradescope"),
     }

@@ -1,0 +1,60 @@
+"""``autograder feedback ID``: a report for every autograded/<student>/<ID>/results.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from autograder import course as course_info
+
+
+def _component(value: str, what: str) -> str:
+    """A single folder name: no separators, no "." or ".." (ids and student names are folders)."""
+    if not value or value in (".", "..") or "/" in value or "\\" in value or "\0" in value:
+        raise click.UsageError(f"{what} {value!r} is not a folder name")
+    return value
+
+
+def _read_results(path: Path) -> dict | str:
+    """The results.json object, or why it cannot be read."""
+    try:
+        results_json = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        return f"{type(error).__name__}: {error}"
+    return results_json if isinstance(results_json, dict) else "not a JSON object"
+
+
+@click.command()
+@click.argument("assignment", metavar="ID")
+@click.option("--course", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="nbgrader course root (default: the bundled assignments/).")
+@click.option("--student", "students", multiple=True,
+              help="Only this student (repeat for several); default: everyone autograded.")
+def feedback(assignment: str, course: Path | None, students: tuple[str, ...]) -> None:
+    """Write feedback/<student>/ASSIGNMENT/autograder_report.html from each results.json."""
+    from autograder.feedback import write_report
+
+    root = course or course_info.default_course_root()
+    _component(assignment, "assignment id")
+    autograded = root / "autograded"
+    wanted = [_component(student, "student") for student in students] or sorted(
+        path.parent.parent.name for path in autograded.glob(f"*/{assignment}/results.json"))
+    if not wanted:
+        raise click.ClickException(f"no {autograded}/<student>/{assignment}/results.json: run autograder autograde first")
+    failures = 0
+    for student in wanted:
+        results_path = autograded / student / assignment / "results.json"
+        results_json = _read_results(results_path)
+        if isinstance(results_json, str):
+            click.echo(f"skipped {student}: cannot read {results_path} ({results_json})", err=True)
+            failures += 1
+            continue
+        submitted = root / "submitted" / student / assignment
+        submission = submitted if submitted.is_dir() else autograded / student / assignment
+        out_dir = root / "feedback" / student / assignment
+        path = write_report(submission, assignment, results_json, out_dir, root, student=student)
+        click.echo(f"wrote {path}")
+    if failures:
+        raise click.ClickException(f"{failures} of {len(wanted)} reports not written")
