@@ -24,6 +24,8 @@ class _OneLineErrors(click.Group):
         "feedback": ("autograder.feedback.commands", "feedback"),
         "ci": ("autograder.packaging.commands", "ci"),
         "gradescope": ("autograder.packaging.commands", "gradescope"),
+        "autograde": ("autograder.batch.commands", "autograde"),
+        "export": ("autograder.batch.commands", "export"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

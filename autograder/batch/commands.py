@@ -1,0 +1,110 @@
+"""``autograder autograde`` and ``autograder export``: a whole round of an nbgrader course."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+COURSE_HELP = "nbgrader course root (default: the bundled assignments/)."
+
+
+def _setup(assignment: str, course: Path | None):
+    from autograder import course as course_info
+    from autograder.batch.gradebook import course_directory
+    from autograder.batch.spec import UnknownAssignment, spec_for
+
+    course_root = Path(course or course_info.default_course_root()).resolve()
+    if not course_root.is_dir():
+        raise click.UsageError(f"no course folder {course_root}")
+    try:
+        spec = spec_for(assignment, course_root)
+    except UnknownAssignment as error:
+        raise click.UsageError(str(error)) from None
+    return spec, course_directory(course_root)
+
+
+def _summary_table(summary, assignment: str) -> Table:
+    table = Table(title=f"autograde {assignment}", title_justify="left")
+    for column in (
+        "students",
+        "graded",
+        "skipped",
+        "failed",
+        "mean score",
+        "wall time",
+        "students/s",
+    ):
+        table.add_column(column, justify="right")
+    mean = (
+        "-" if summary.mean_score is None else f"{summary.mean_score:.2f} / {summary.max_score:g}"
+    )
+    table.add_row(
+        str(summary.students),
+        str(summary.graded),
+        str(summary.skipped) + (f" ({summary.synced} synced)" if summary.synced else ""),
+        f"[red]{summary.failed}[/]" if summary.failed else "0",
+        mean,
+        f"{summary.seconds:.1f} s",
+        f"{summary.rate:.2f}",
+    )
+    return table
+
+
+@click.command()
+@click.argument("assignment")
+@click.option(
+    "--course", type=click.Path(path_type=Path, file_okay=False), default=None, help=COURSE_HELP
+)
+@click.option("--student", "students", multiple=True, help="Grade only this student (repeatable).")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Submissions graded at once (default: the number of cores).",
+)
+@click.option(
+    "--force", is_flag=True, help="Regrade submissions that already have a newer results.json."
+)
+def autograde(
+    assignment: str, course: Path | None, students: tuple[str, ...], jobs: int | None, force: bool
+) -> None:
+    """Grade every submitted/<student>/ASSIGNMENT/ of the course into autograded/ and the gradebook."""
+    from autograder.batch.gradebook import GradebookError
+    from autograder.batch.run import MissingStudents, run_batch
+
+    spec, coursedir = _setup(assignment, course)
+    console = Console()
+    try:
+        summary = run_batch(
+            spec, coursedir, list(students), jobs or os.cpu_count() or 1, force, console
+        )
+    except (GradebookError, MissingStudents) as error:
+        raise click.ClickException(str(error)) from None
+    console.print(_summary_table(summary, assignment))
+
+
+@click.command()
+@click.argument("assignment")
+@click.option(
+    "--course", type=click.Path(path_type=Path, file_okay=False), default=None, help=COURSE_HELP
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Where to write the CSV (default: ./<ASSIGNMENT>_questions.csv).",
+)
+def export(assignment: str, course: Path | None, output: Path | None) -> None:
+    """Write a per-question CSV of ASSIGNMENT: one row per student, one column per graded name."""
+    from autograder.batch.export import write_csv
+
+    spec, coursedir = _setup(assignment, course)
+    output = output or Path(f"{assignment}_questions.csv")
+    count = write_csv(spec, coursedir, output)
+    click.echo(f"wrote {output} ({count} students, {len(spec.points)} questions)")

@@ -1,0 +1,207 @@
+"""The batch: grade the submissions in a pool of worker slots, record each result as it comes.
+
+For each result, in the main process only and in this order: the student's notebook copy, then
+``results.json`` (atomically: the marker that the submission is graded), then the gradebook. A
+batch killed at any point loses nothing on the next run: a submission without results.json is
+graded again, one with results.json but without its gradebook row is synced without regrading.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from autograder.batch import gradebook as gb
+from autograder.batch import roster
+from autograder.batch.grader import crashed_report, grade_job, prepare_worker
+from autograder.batch.roster import Job
+from autograder.batch.spec import Spec
+from autograder.results import to_gradescope
+
+Grader = Callable[[Job], tuple[dict, bool]]
+OnResult = Callable[[Job, dict, bool], None]
+#: Imported once by the fork server, so every pool worker starts with the grader loaded.
+PRELOAD = ["autograder.batch.grader", "autograder.grading", "autograder.quiz.grade", "autograder.results"]
+
+
+@dataclass
+class Summary:
+    students: int = 0
+    graded: int = 0
+    skipped: int = 0
+    failed: int = 0
+    synced: int = 0  # skipped, but missing from the gradebook (a batch killed before recording it)
+    scores: list[float] = field(default_factory=list)
+    max_score: float = 0.0
+    seconds: float = 0.0
+
+    @property
+    def mean_score(self) -> float | None:
+        return sum(self.scores) / len(self.scores) if self.scores else None
+
+    @property
+    def rate(self) -> float:
+        return self.graded / self.seconds if self.seconds else 0.0
+
+
+class MissingStudents(LookupError):
+    pass
+
+
+def make_jobs(spec: Spec, coursedir, only: list[str]) -> list[Job]:
+    root = Path(coursedir.root)
+    submitted = root / coursedir.submitted_directory
+    found = roster.students(submitted, spec.assignment)
+    missing = sorted(set(only) - set(found))
+    if missing:
+        raise MissingStudents(
+            f"no submission {submitted}/<student>/{spec.assignment}/ for {', '.join(missing)}"
+        )
+    return [
+        Job(
+            student,
+            spec.assignment,
+            submitted / student / spec.assignment,
+            root / coursedir.autograded_directory / student / spec.assignment / roster.RESULTS,
+            spec.course_root,
+            spec.is_quiz,
+            spec.points,
+        )
+        for student in found
+        if not only or student in only
+    ]
+
+
+def _timestamp(job: Job) -> str | None:
+    """The submission time nbgrader's collect wrote, if any and if it parses."""
+    from nbgrader.utils import parse_utc
+
+    try:
+        text = (job.submission / "timestamp.txt").read_text(encoding="utf-8").strip()
+        parse_utc(text)
+    except (OSError, ValueError, TypeError, OverflowError):
+        return None
+    return text or None
+
+
+def _run_pool(queue: deque[Job], workers: int, grader: Grader, on_result: OnResult) -> list[Job]:
+    """Grade the queue with at most ``workers`` submissions in flight; the jobs in flight if the pool broke."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)  # a new pool (after a crash) starts in milliseconds
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=prepare_worker) as pool:
+        in_flight = {}
+        while queue or in_flight:
+            while queue and len(in_flight) < workers:
+                try:
+                    in_flight[pool.submit(grader, queue[0])] = queue[0]
+                except BrokenProcessPool:
+                    return list(in_flight.values())
+                queue.popleft()
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            broken = []
+            for future in done:
+                job = in_flight.pop(future)
+                try:
+                    results, failed = future.result()
+                except BrokenProcessPool:
+                    broken.append(job)
+                    continue
+                except Exception as error:  # noqa: BLE001 -- e.g. a result that cannot come back
+                    results, failed = to_gradescope(crashed_report(job, type(error).__name__)), True
+                on_result(job, results, failed)
+            if broken:
+                return [*broken, *in_flight.values()]
+    return []
+
+
+def grade_jobs(jobs: list[Job], workers: int, grader: Grader, on_result: OnResult) -> None:
+    """Grade every job once. A grading process that dies takes down the pool; the submissions in
+    flight then are graded again one at a time, so a crash has exactly one cause and only that
+    submission gets a failure row."""
+    queue, suspects = deque(jobs), deque()
+    while queue:
+        suspects += _run_pool(queue, workers, grader, on_result)
+    while suspects:
+        for job in _run_pool(suspects, 1, grader, on_result):
+            on_result(job, to_gradescope(crashed_report(job, "the grading process died")), True)
+
+
+def run_batch(
+    spec: Spec,
+    coursedir,
+    only: list[str],
+    workers: int,
+    force: bool,
+    console: Console | None = None,
+    grader: Grader = grade_job,
+) -> Summary:
+    console = console or Console()
+    started = time.perf_counter()
+    jobs = make_jobs(spec, coursedir, only)
+    gradebook = gb.open_gradebook(coursedir, spec.cells)
+    summary = Summary(students=len(jobs), max_score=spec.max_score)
+    try:
+        todo = []
+        for job in jobs:
+            results = (
+                None if force or not roster.is_graded(job) else roster.read_results(job.results)
+            )
+            if results is None:
+                todo.append(job)
+                continue
+            summary.skipped += 1
+            summary.scores.append(float(results.get("score", 0.0)))
+            if not gb.is_recorded(gradebook, spec.cells, job.student, results):
+                gb.record(gradebook, spec.cells, job.student, results, _timestamp(job))
+                summary.synced += 1
+        if summary.skipped:
+            synced = f", {summary.synced} of them synced to the gradebook" if summary.synced else ""
+            console.print(
+                f"{summary.skipped} already graded (newer results.json){synced}; --force regrades them"
+            )
+
+        progress = Progress(
+            TextColumn(f"grading {spec.assignment}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        )
+        grading_started = time.perf_counter()
+
+        def on_result(job: Job, results: dict, failed: bool) -> None:
+            roster.copy_notebook(job)
+            roster.write_results(job, results)
+            gb.record(gradebook, spec.cells, job.student, results, _timestamp(job))
+            summary.graded += 1
+            summary.failed += failed
+            summary.scores.append(float(results["score"]))
+            rate = summary.graded / (time.perf_counter() - grading_started)
+            progress.update(task, advance=1, rate=f"{rate:.2f} students/s")
+
+        if todo:
+            with progress:
+                task = progress.add_task("grading", total=len(todo), rate="")
+                grade_jobs(todo, max(1, min(workers, len(todo))), grader, on_result)
+    finally:
+        gradebook.close()
+    summary.seconds = time.perf_counter() - started
+    return summary
