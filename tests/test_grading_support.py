@@ -1,0 +1,172 @@
+"""Shared helpers of the end-to-end grading tests (tests/test_grading_*.py); holds no tests.
+
+Submissions are built as text in temporary folders: the reference optimizers' source, explicit
+initializers, and the instructor's source notebooks edited with nbformat.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+import numpy as np
+
+import reference.optimizers
+from autograder.grading import Report
+
+REPO = Path(__file__).resolve().parents[1]
+COURSE = REPO / "assignments"
+OPTIMIZATION_NAMES = [
+    "update_parameters_with_gd", "random_mini_batches", "initialize_velocity",
+    "update_parameters_with_momentum", "initialize_rmsprop", "update_parameters_with_rmsprop",
+    "initialize_adam", "update_parameters_with_adam", "update_lr", "schedule_lr_decay",
+]
+INITIALIZATION_NAMES = [
+    "initialize_parameters_zeros", "initialize_parameters_random", "initialize_parameters_xavier",
+    "initialize_parameters_he", "activation_variances",
+]
+#: Gradescope keeps the file small: outputs are clipped; a flood must not make it big.
+SMALL_RESULTS_BYTES = 200_000
+
+OPTIMIZERS_SOURCE = inspect.getsource(reference.optimizers)
+
+#: Honest initializers written the way a student would (np.random.randn, explicit loops).
+INITIALIZERS_SOURCE = '''
+import numpy as np
+
+
+def initialize_parameters_zeros(layers_dims):
+    parameters = {}
+    for l in range(1, len(layers_dims)):
+        parameters["W" + str(l)] = np.zeros((layers_dims[l], layers_dims[l - 1]))
+        parameters["b" + str(l)] = np.zeros((layers_dims[l], 1))
+    return parameters
+
+
+def initialize_parameters_random(layers_dims):
+    parameters = {}
+    for l in range(1, len(layers_dims)):
+        parameters["W" + str(l)] = np.random.randn(layers_dims[l], layers_dims[l - 1]) * 10
+        parameters["b" + str(l)] = np.zeros((layers_dims[l], 1))
+    return parameters
+
+
+def initialize_parameters_xavier(layers_dims):
+    parameters = {}
+    for l in range(1, len(layers_dims)):
+        parameters["W" + str(l)] = np.random.randn(layers_dims[l], layers_dims[l - 1]) * np.sqrt(1 / layers_dims[l - 1])
+        parameters["b" + str(l)] = np.zeros((layers_dims[l], 1))
+    return parameters
+
+
+def initialize_parameters_he(layers_dims):
+    parameters = {}
+    for l in range(1, len(layers_dims)):
+        parameters["W" + str(l)] = np.random.randn(layers_dims[l], layers_dims[l - 1]) * np.sqrt(2 / layers_dims[l - 1])
+        parameters["b" + str(l)] = np.zeros((layers_dims[l], 1))
+    return parameters
+
+
+def activation_variances(X, parameters, activation):
+    g = {"linear": lambda z: z, "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0)}[activation]
+    a, out = X, []
+    for l in range(1, len(parameters) // 2 + 1):
+        a = g(parameters["W" + str(l)] @ a + parameters["b" + str(l)])
+        out.append(np.var(a))
+    return np.array(out)
+'''
+
+
+def optimizers_with(extra: str) -> str:
+    """The reference optimizers, then ``extra`` (later definitions replace earlier ones)."""
+    return OPTIMIZERS_SOURCE + "\n\n" + textwrap.dedent(extra).strip() + "\n"
+
+
+def initializers_with(extra: str) -> str:
+    return INITIALIZERS_SOURCE + "\n\n" + textwrap.dedent(extra).strip() + "\n"
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def by_name(report: Report) -> dict:
+    return {result.name: result for result in report.results}
+
+
+def full_marks(result) -> bool:
+    return result.max_score > 0 and result.score == result.max_score
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebooks: the instructor's source, edited
+
+
+def source_notebook(assignment: str = "optimization"):
+    return nbformat.read(COURSE / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+def cell_of(notebook, grade_id: str):
+    (cell,) = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
+    return cell
+
+
+def index_of(notebook, grade_id: str) -> int:
+    return notebook.cells.index(cell_of(notebook, grade_id))
+
+
+def write_notebook(notebook, path: Path, version: int = 4) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(nbformat.writes(notebook, version=version))
+    return path
+
+
+def clone(notebook):
+    return copy.deepcopy(notebook)
+
+
+# ---------------------------------------------------------------------------------------------
+# The command line and its results.json
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "COLUMNS": "120"}
+    return subprocess.run([sys.executable, "-m", "autograder", *args], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=timeout, check=False)
+
+
+def read_results(path: Path) -> dict:
+    """Load a results.json and check it is a valid Gradescope result."""
+    data = json.loads(Path(path).read_text())
+    assert isinstance(data["score"], (int, float)) and isinstance(data["execution_time"], (int, float))
+    assert isinstance(data["output"], str)
+    assert isinstance(data["tests"], list) and data["tests"]
+    for test in data["tests"]:
+        assert {"name", "score", "max_score", "output", "visibility"} <= set(test)
+        assert 0 <= test["score"] <= test["max_score"]
+        assert isinstance(test["output"], str) and test["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
+    assert np.isclose(data["score"], sum(test["score"] for test in data["tests"]))
+    return data
+
+
+def named_tests(data: dict) -> dict:
+    return {test["name"]: test for test in data["tests"]}
+
+
+def invoke_cli(*args: str):
+    """The command line in this process (click's runner): fast, for the many malformed cases."""
+    from click.testing import CliRunner
+
+    from autograder.cli import main
+
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
