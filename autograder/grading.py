@@ -168,7 +168,7 @@ def grade(
     execs, owner = select_cells(submission, names)
     plan = {exercise.name: exercise.cases(rng) for exercise in exercises}
     calls = [
-        sandbox.Call(_call_label(name, i, j), name, args, kwargs)
+        sandbox.Call(_call_label(name, i, j), name, args, kwargs, group=name)
         for name, cases in plan.items()
         for i, case in enumerate(cases)
         for j, (args, kwargs) in enumerate(case.calls)

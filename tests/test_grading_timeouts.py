@@ -89,12 +89,6 @@ def test_a_module_that_hangs_at_import_scores_zero_with_a_reason(tmp_path):
         assert result.output.startswith("your file could not run: timed out"), result.output
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug: every call of a hanging function costs a full step timeout, and the run's total "
-    "budget is shared; random_mini_batches alone has 15 calls (15 x 5 s > the 60 s budget), so one "
-    "infinite loop in it gives every later, honest graded name 0 with the misleading feedback "
-    "'the grading worker could not start'. Fix: stop calling a graded name after its first timeout "
-    "(or budget per name)."))
 def test_one_hanging_function_does_not_use_up_the_budget_of_the_others(tmp_path):
     source = optimizers_with('''
         def random_mini_batches(X, Y, mini_batch_size=64, seed=0):

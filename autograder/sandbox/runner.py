@@ -119,6 +119,7 @@ class _Session:
         self.raw = bytearray()  # fd 1 and 2 of the running step, read only if the step dies
         self.started: float | None = None
         self.namespace: str | None = None
+        self.namespace_fd: int | None = None  # keeps the namespace (and its id) alive until swept
 
     def run(self) -> _Outcome:
         scratch = _make_scratch()
@@ -200,7 +201,7 @@ class _Session:
             if kind == b"I" and self.outcome.report is None and length <= _REPORT_BYTES:
                 self.outcome.report = _read_report(payload)
                 if self.outcome.report.get("network") == "on":
-                    self.namespace = _network_namespace(self.process.pid)
+                    self.namespace, self.namespace_fd = _network_namespace(self.process.pid)
             elif kind == b"S" and position == pending and self.started is None:
                 self.started = now
                 self.step_deadline = now + self.limits.step_seconds
@@ -270,6 +271,9 @@ class _Session:
         self.process.wait()
         if self.namespace:
             _kill_namespace(self.namespace)
+        if self.namespace_fd is not None:
+            os.close(self.namespace_fd)
+            self.namespace_fd = None
 
     def _fail(self, reason: str) -> None:
         position = len(self.outcome.results)
@@ -281,13 +285,25 @@ class _Session:
         self.outcome.seconds = time.monotonic() - self.started if self.started else 0.0
 
 
-def _network_namespace(pid: int) -> str | None:
-    """The worker's private network namespace, which every process it ever starts inherits."""
+def _network_namespace(pid: int) -> tuple[str | None, int | None]:
+    """The worker's private network namespace, which every process it ever starts inherits.
+
+    Returns its id and an open descriptor on it: while the descriptor is open the namespace
+    lives on, so its id cannot be handed to a concurrent grading's new worker before the sweep.
+    """
     try:
-        namespace = os.readlink(f"/proc/{pid}/ns/net")
-        return None if namespace == os.readlink("/proc/self/ns/net") else namespace
+        fd = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
-        return None
+        return None, None
+    try:
+        namespace = os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        os.close(fd)
+        return None, None
+    if namespace == os.readlink("/proc/self/ns/net"):
+        os.close(fd)
+        return None, None
+    return namespace, fd
 
 
 def _kill_namespace(namespace: str) -> None:
@@ -317,6 +333,17 @@ def _read_report(payload: bytes) -> dict[str, str]:
     return {"environment": "on", **{k[:100]: v[:300] for k, v in report.items()}}
 
 
+def _skip_group(steps: list[Step], results: list[StepResult | None], failed: int) -> None:
+    """After a call kills or stalls the worker, the later calls of its group are not run."""
+    group = getattr(steps[failed], "group", "")
+    if not group:
+        return
+    reason = f"not run: an earlier call of this function failed ({results[failed].error})"[:300]
+    for index in range(failed + 1, len(steps)):
+        if getattr(steps[index], "group", "") == group and results[index] is None:
+            results[index] = StepResult(steps[index].label, False, error=reason)
+
+
 def run_steps(steps: Sequence[Exec | Call | Fetch],
               limits: Limits = DEFAULT_LIMITS) -> tuple[list[StepResult], dict[str, str]]:
     """Run the steps in a locked-down worker; one result per step, plus the isolation report."""
@@ -329,8 +356,11 @@ def run_steps(steps: Sequence[Exec | Call | Fetch],
     output_left = [limits.output_bytes]
     first = 0
     while first < len(steps) and time.monotonic() < deadline:
+        pending = [i for i in range(first, len(steps)) if results[i] is None]
+        if not pending:
+            break
         replays = [i for i in range(first) if isinstance(steps[i], Exec) and results[i].ok]
-        indices = replays + list(range(first, len(steps)))
+        indices = replays + pending
         outcome = _Session([steps[i] for i in indices], limits, deadline, output_left).run()
         report = report or outcome.report
         for position, result in outcome.results.items():
@@ -348,6 +378,7 @@ def run_steps(steps: Sequence[Exec | Call | Fetch],
         failed = indices[outcome.failed_at]
         results[failed] = StepResult(steps[failed].label, False, error=outcome.failure,
                                      seconds=outcome.seconds, output=outcome.output)
+        _skip_group(steps, results, failed)
         first = failed + 1
     final = [result or StepResult(step.label, False, error=_NOT_RUN)
              for step, result in zip(steps, results)]

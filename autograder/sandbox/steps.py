@@ -19,12 +19,18 @@ class Exec:
 
 @dataclass(frozen=True)
 class Call:
-    """Call `namespace[function](*args, **kwargs)`; args, kwargs and the result are plain data."""
+    """Call `namespace[function](*args, **kwargs)`; args, kwargs and the result are plain data.
+
+    Calls that share a non-empty `group` stand or fall together: once one of them times out or
+    kills the worker, the others are not run (so one hanging function cannot use up the time
+    budget of the rest).
+    """
 
     label: str
     function: str
     args: tuple = ()
     kwargs: Mapping = field(default_factory=lambda: MappingProxyType({}))
+    group: str = ""
 
 
 @dataclass(frozen=True)

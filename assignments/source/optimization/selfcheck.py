@@ -91,7 +91,7 @@ def _first_difference(expected: np.ndarray, got: np.ndarray) -> tuple[int, ...]:
     return tuple(int(i) for i in np.argwhere(bad)[0])
 
 
-def _array_difference(expected: np.ndarray, got: object, where: str) -> str | None:
+def _array_difference(expected: np.ndarray, got: object, where: str, equal_nan: bool = False) -> str | None:
     if type(got) is not np.ndarray:
         hint = ": wrap it in np.array(...)" if type(got) in (list, tuple) else ""
         return f"{where} is a {_type_name(got)}; expected a NumPy array of shape {expected.shape}{hint}"
@@ -99,22 +99,25 @@ def _array_difference(expected: np.ndarray, got: object, where: str) -> str | No
         return f"{where} has shape {got.shape}; expected {expected.shape}"
     if got.dtype.kind not in "fiu":
         return f"{where} has dtype {got.dtype}; expected numbers ({expected.dtype})"
-    if not np.all(np.isfinite(got)):
+    if not equal_nan and not np.all(np.isfinite(got)):
         return f"{where} contains NaN or infinity"
-    if not np.allclose(got, expected, rtol=RTOL, atol=ATOL):
+    if not np.allclose(got, expected, rtol=RTOL, atol=ATOL, equal_nan=equal_nan):
         index = _first_difference(expected, got)
         return f"{where}[{', '.join(map(str, index))}] is {got[index]:.6g}; expected {expected[index]:.6g}"
     return None
 
 
-def describe_difference(expected: object, got: object, where: str = "the result") -> str | None:
+def describe_difference(
+    expected: object, got: object, where: str = "the result", equal_nan: bool = False
+) -> str | None:
     """None when ``got`` equals ``expected`` within tolerance, else the first difference in words.
 
     Only plain types pass: NumPy arrays, dicts with the same keys, lists or tuples of the same
-    length, and real numbers. Lists and tuples are interchangeable as containers.
+    length, and real numbers. Lists and tuples are interchangeable as containers. NaN never
+    equals anything unless ``equal_nan`` (used to recognise mistakes that produce NaN).
     """
     if isinstance(expected, np.ndarray):
-        return _array_difference(expected, got, where)
+        return _array_difference(expected, got, where, equal_nan)
     if isinstance(expected, dict):
         if type(got) is not dict:
             return f"{where} is a {_type_name(got)}; expected a dict with keys {sorted(expected)}"
@@ -124,7 +127,7 @@ def describe_difference(expected: object, got: object, where: str = "the result"
         if extra:
             return f"{where} has an unexpected key {extra[0]!r}"
         for key in expected:
-            problem = describe_difference(expected[key], got[key], f"{where}[{key!r}]")
+            problem = describe_difference(expected[key], got[key], f"{where}[{key!r}]", equal_nan)
             if problem:
                 return problem
         return None
@@ -134,14 +137,16 @@ def describe_difference(expected: object, got: object, where: str = "the result"
         if len(got) != len(expected):
             return f"{where} has {len(got)} values; expected {len(expected)}"
         for index, (want, have) in enumerate(zip(expected, got)):
-            problem = describe_difference(want, have, f"{where}[{index}]")
+            problem = describe_difference(want, have, f"{where}[{index}]", equal_nan)
             if problem:
                 return problem
         return None
     if isinstance(expected, float):
         if type(got) not in (float, int, np.float64, np.float32):
             return f"{where} is a {_type_name(got)}; expected a float"
-        if not math.isfinite(got):
+        if equal_nan and math.isnan(got) and math.isnan(expected):
+            return None
+        if not math.isfinite(got) and not (equal_nan and got == expected):
             return f"{where} is {got}; expected a finite number"
         if not math.isclose(got, expected, rel_tol=RTOL, abs_tol=ATOL):
             return f"{where} is {got:.6g}; expected {expected:.6g}"
@@ -152,7 +157,7 @@ def describe_difference(expected: object, got: object, where: str = "the result"
 def diagnose(got: object, mistakes: Sequence[tuple[str, object]]) -> str | None:
     """The message of the first catalogued mistake whose output ``got`` reproduces."""
     for message, wrong in mistakes:
-        if describe_difference(wrong, got) is None:
+        if describe_difference(wrong, got, equal_nan=True) is None:
             return message
     return None
 
