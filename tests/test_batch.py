@@ -371,3 +371,14 @@ def test_export_writes_one_row_per_student_and_one_column_per_question(course, t
         assert {name: float(table[student][name]) for name in names} == pytest.approx(expected)
         assert float(table[student]["total"]) == pytest.approx(sum(expected.values()))
         assert float(table[student]["max_score"]) == FULL_MARKS
+
+
+def test_student_option_grades_only_those_students(course):
+    _submit(course, "ada", _source(course))
+    _submit(course, "bob", _source(course))
+    done = CliRunner().invoke(autograder_main, ["autograde", ASSIGNMENT, "--course", str(course), "--student", "bob"])
+    assert done.exit_code == 0, done.output
+    assert not (course / "autograded" / "ada").exists() and _results(course, "bob")["score"] == FULL_MARKS
+
+    nobody = CliRunner().invoke(autograder_main, ["autograde", ASSIGNMENT, "--course", str(course), "--student", "zoe"])
+    assert nobody.exit_code == 1 and "for zoe" in nobody.stderr
