@@ -6,6 +6,7 @@ judges and the mistake catalogue stay in this process.
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from autograder import course, sandbox
 from autograder.exercises import ASSIGNMENTS, Case, Exercise
 from autograder.submission import Submission, SubmissionError, defines, load
 
+_EXCEPTION = re.compile(r"[A-Za-z_][\w.]*(: |$)")
 NOT_IMPLEMENTED = "is not implemented yet: replace `raise NotImplementedError()` with your code"
 
 
@@ -92,12 +94,14 @@ def _call_label(name: str, case_index: int, call_index: int) -> str:
 def _case_problem(exercise: Exercise, case: Case, results: list[sandbox.StepResult]) -> str | None:
     for result in results:
         if not result.ok:
-            error = result.error or "failed"
+            error = result.error or "failed without a message"
             if error.startswith("NotImplementedError"):
                 return f"{exercise.name} {NOT_IMPLEMENTED}"
             if error.startswith(f"NameError: function '{exercise.name}'"):
                 return f"{exercise.name} is not defined: write `def {exercise.name}(...)` in your submission"
-            return f"{exercise.name} raised {error}" if ":" in error.split(" ")[0] else error
+            # The worker reports the student's exceptions as "<Type>: message"; its own failures
+            # (timeouts, crashes, budget) are already sentences.
+            return f"{exercise.name} raised {error}" if _EXCEPTION.match(error) else error
     try:
         problems = exercise.judge(case, [result.value for result in results])
     except Exception as error:  # noqa: BLE001 -- a hostile value that slipped past the type checks must not crash grading
