@@ -72,4 +72,5 @@ def print_table(report: Report, console: Console | None = None) -> None:
         feedback = (failing[0] if failing else result.output.splitlines()[0]) if result.output else ""
         table.add_row(result.name, f"[{style}]{result.score:g}/{result.max_score:g}[/]", feedback)
     console.print(table)
-    console.print(f"[dim]{report.seconds:.2f} s; seed {report.seed}; {_isolation_line(report.isolation)}[/]")
+    seed = "" if report.seed is None else f"seed {report.seed}; "
+    console.print(f"[dim]{report.seconds:.2f} s; {seed}{_isolation_line(report.isolation)}[/]")
