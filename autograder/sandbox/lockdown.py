@@ -65,14 +65,25 @@ def _hidden_ancestor(path: str, uid: int) -> str | None:
     return None
 
 
+def _private_mounts() -> None:
+    """A mount namespace of the worker's own: its mounts are invisible to the grader."""
+    _ok(_libc.unshare(_CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+    _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
+
+
+def _scratch_quota(scratch: str, limits: Limits, owner: pwd.struct_passwd | None) -> None:
+    """Cover the scratch dir with a tmpfs of `disk_bytes`: all files together fit in it."""
+    ids = f",uid={owner.pw_uid},gid={owner.pw_gid}" if owner else ""
+    _mount("tmpfs", scratch, "tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC,
+           f"mode=700,size={limits.disk_bytes}{ids}")
+
+
 def _expose_python(paths: list[str], uid: int) -> None:
-    """In a private mount namespace, make `paths` reachable by `uid` (read-only bind mounts).
+    """In the private mount namespace, make `paths` reachable by `uid` (read-only bind mounts).
 
     Directories such as /root (0700) that hide them are covered by an empty tmpfs, so nothing
     else beneath them stays visible.
     """
-    _ok(_libc.unshare(_CLONE_NEWNS), "unshare(CLONE_NEWNS)")
-    _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
     hidden = {path: _hidden_ancestor(path, uid) for path in paths}
     sources = {path: os.open(path, os.O_PATH | os.O_CLOEXEC) for path, top in hidden.items() if top}
     try:
@@ -134,14 +145,10 @@ def lock_down(scratch: str, limits: Limits, keep_fds: set[int]) -> dict[str, str
     report["file_descriptors"] = "on"
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past RLIMIT_FSIZE fail with EFBIG
     paths = python_paths()
-    site = os.path.join(scratch, ".python")
-    os.makedirs(site, exist_ok=True)
-    for path in paths["numpy"]:
-        os.symlink(path, os.path.join(site, os.path.basename(path)))
 
     nobody = _nobody()
     if os.geteuid() != 0:
-        report["network"] = report["user"] = "off: the grader does not run as root"
+        report["network"] = report["user"] = report["disk"] = "off: the grader does not run as root"
     elif nobody is None:
         report["user"] = "off: there is no user 'nobody'"
     if os.geteuid() == 0:
@@ -150,12 +157,30 @@ def lock_down(scratch: str, limits: Limits, keep_fds: set[int]) -> dict[str, str
             report["network"] = "on"
         except OSError as exc:
             report["network"] = f"off: {exc}"
+        try:
+            _private_mounts()
+        except OSError as exc:
+            report["disk"] = f"off: {exc}"
+            if nobody is not None:
+                report["user"] = f"off: {exc}"
+                nobody = None
+        else:
+            try:
+                _scratch_quota(scratch, limits, nobody)
+                report["disk"] = "on"
+            except OSError as exc:
+                report["disk"] = f"off: {exc}"
         if nobody is not None:
             try:
                 _expose_python(paths["stdlib"] + paths["numpy"], nobody.pw_uid)
             except OSError as exc:
                 report["user"] = f"off: {exc}"
                 nobody = None
+
+    site = os.path.join(scratch, ".python")  # after the quota: the tmpfs hides what was there
+    os.makedirs(site, exist_ok=True)
+    for path in paths["numpy"]:
+        os.symlink(path, os.path.join(site, os.path.basename(path)))
 
     try:
         _set_rlimits(limits)

@@ -73,6 +73,7 @@ class Limits:
     cpu_seconds: int = 60
     memory_bytes: int = 2 * GiB  # address space on top of what the worker uses after numpy import
     file_bytes: int = 16 * MiB
+    disk_bytes: int = 256 * MiB  # all files together: the scratch dir is a tmpfs of this size (root)
     open_files: int = 64
     output_bytes: int = 64 * KiB  # printed output kept, over all steps
     processes: int = 1  # RLIMIT_NPROC, counts threads and all processes of the worker's user
