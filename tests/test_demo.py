@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_demo_grades_the_sample_course_into_feedback_and_an_export():
-    process = subprocess.run([sys.executable, "-m", "autograder.demo"], cwd=REPO, capture_output=True, text=True,
+    process = subprocess.run([sys.executable, "-m", "autograder.demo"], check=False, cwd=REPO, capture_output=True, text=True,
                              timeout=600, env={"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "COLUMNS": "200"})
     assert process.returncode == 0, process.stderr[-2000:]
     assert "adam + schedule_lr_decay" in process.stdout
