@@ -55,10 +55,6 @@ def main() -> None:
     """Grade optimization and initialization exercises and quizzes in an isolated worker."""
 
 
-def _quiz_ids(course_root: Path) -> list[str]:
-    return sorted(path.stem for path in (course_root.parent / "quizzes").glob("*.yaml"))
-
-
 @main.command()
 @click.argument("submission", type=click.Path(path_type=Path))
 @click.option("--assignment", "-a", required=True, help="Assignment or quiz id, e.g. optimization.")
@@ -76,7 +72,7 @@ def grade(submission: Path, assignment: str, results: Path, seed: int | None, co
     from autograder.results import print_table, write_results
 
     course_root = course or course_info.default_course_root()
-    quizzes = _quiz_ids(course_root)
+    quizzes = course_info.quiz_ids(course_root.parent)
     if assignment in ASSIGNMENTS:
         report = grade_submission(submission, assignment, course_root, seed)
     elif assignment in quizzes:

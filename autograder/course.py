@@ -17,6 +17,11 @@ def default_course_root() -> Path:
     return bundled if bundled.is_dir() else Path.cwd() / "assignments"
 
 
+def quiz_ids(repo_root: Path) -> list[str]:
+    """The quizzes of a repository: the stems of its item banks ``quizzes/*.yaml``."""
+    return sorted(path.stem for path in (Path(repo_root) / "quizzes").glob("*.yaml"))
+
+
 def source_notebook(course_root: Path, assignment: str) -> Path:
     return Path(course_root) / "source" / assignment / f"{assignment}.ipynb"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder import course
 from autograder.batch.gradebook import Cells, cells_for
 
 
@@ -26,25 +27,19 @@ class Spec:
         return sum(self.points.values())
 
 
-def quiz_ids(course_root: Path) -> list[str]:
-    """Quizzes live beside the course, in ``<repo>/quizzes/<id>.yaml``."""
-    return sorted(path.stem for path in (course_root.parent / "quizzes").glob("*.yaml"))
-
-
 def spec_for(assignment: str, course_root: Path) -> Spec:
-    from autograder import course
     from autograder.exercises import ASSIGNMENTS
 
     if assignment in ASSIGNMENTS:
         names = [exercise.name for exercise in ASSIGNMENTS[assignment]]
         points = course.points(course_root, assignment, names)
         return Spec(assignment, course_root, False, points, cells_for(assignment, names))
-    if assignment in quiz_ids(course_root):
+    if assignment in course.quiz_ids(course_root.parent):
         from autograder.quiz.bank import FREE_RESPONSE, load_quiz
 
         quiz = load_quiz(course_root.parent / "quizzes" / f"{assignment}.yaml")
         points = {item.id: float(item.points) for item in quiz.items}
         free = [item.id for item in quiz.items if item.type == FREE_RESPONSE]
         return Spec(assignment, course_root, True, points, cells_for(assignment, points, free))
-    known = ", ".join([*ASSIGNMENTS, *quiz_ids(course_root)])
+    known = ", ".join([*ASSIGNMENTS, *course.quiz_ids(course_root.parent)])
     raise UnknownAssignment(f"unknown assignment {assignment!r} (known: {known})")

@@ -15,6 +15,7 @@ import re
 from importlib import resources
 from pathlib import Path
 
+from autograder.course import quiz_ids
 from autograder.exercises import ASSIGNMENTS
 
 _PLACEHOLDER = re.compile(r"@([A-Z_]+)@")
@@ -24,11 +25,6 @@ def template(name: str, **values: str) -> str:
     """The template ``name`` with each ``@KEY@`` replaced by ``values["KEY"]`` (all required)."""
     text = resources.files(__package__).joinpath("templates", name).read_text(encoding="utf-8")
     return _PLACEHOLDER.sub(lambda match: values[match.group(1)], text)
-
-
-def quiz_ids(repo_root: Path) -> list[str]:
-    """The quizzes of a repository: its item banks ``quizzes/*.yaml``."""
-    return sorted(path.stem for path in (Path(repo_root) / "quizzes").glob("*.yaml"))
 
 
 def known_assignments(repo_root: Path) -> list[str]:

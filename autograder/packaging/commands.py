@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 
 from autograder import course
+from autograder.course import quiz_ids
 from autograder.packaging import gradescope as gradescope_zip
-from autograder.packaging import known_assignments, quiz_ids, summary, workflow
+from autograder.packaging import known_assignments, summary, workflow
 
 
 def _repo_root() -> Path:
