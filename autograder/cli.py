@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from pathlib import Path
 from typing import ClassVar
@@ -49,6 +50,56 @@ class _OneLineErrors(click.Group):
             sys.exit(error.exit_code)
 
 
+class IsolationRefused(click.ClickException):
+    """A required isolation layer is off: no grade rather than one from a weaker worker."""
+
+    exit_code = 3
+
+
+#: ``--require-isolation`` of ``grade`` and ``autograde``.
+require_isolation_option = click.option(
+    "--require-isolation", metavar="LAYERS", envvar="AUTOGRADER_REQUIRE_ISOLATION", default=None,
+    help="Refuse to grade (exit 3, nothing written) unless these isolation layers are on: 'all', "
+         "'none', or names such as 'processes,seccomp' (default: the course's "
+         "c.Autograder.require_isolation in nbgrader_config.py, else none).")
+
+
+def _course_requirement(course_root: Path) -> str:
+    """``c.Autograder.require_isolation`` of the course's nbgrader_config.py, if it sets one."""
+    if not (course_root / "nbgrader_config.py").is_file():
+        return ""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    try:
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
+    except Exception as error:  # noqa: BLE001 -- whatever the instructor's file raises
+        raise click.UsageError(f"cannot read {course_root / 'nbgrader_config.py'}: {error}") from None
+    value = config.Autograder.require_isolation if "Autograder" in config else ""
+    return ",".join(value) if isinstance(value, (list, tuple)) else str(value or "")
+
+
+def refuse_unless_isolated(requirement: str | None, course_root: Path) -> None:
+    """Refuse (exit 3) before any student code runs if a layer the course requires is off.
+
+    The requirement also goes to every worker (through the environment), which checks it again
+    before its first step.
+    """
+    from autograder.sandbox import isolation_report, policy
+
+    text = requirement if requirement is not None else _course_requirement(course_root)
+    try:
+        required = policy.parse(text)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    os.environ.pop(policy.REQUIRE_VARIABLE, None)
+    if not required:
+        return
+    missing = policy.missing(isolation_report(), required)
+    if missing:
+        raise IsolationRefused(policy.refusal(missing))
+    os.environ[policy.REQUIRE_VARIABLE] = ",".join(required)
+
+
 @click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="autograder")
 def main() -> None:
@@ -64,7 +115,9 @@ def main() -> None:
 @click.option("--course", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="nbgrader course root (default: the bundled assignments/).")
 @click.option("--quiet", "-q", is_flag=True, help="Write results.json without printing the table.")
-def grade(submission: Path, assignment: str, results: Path, seed: int | None, course: Path | None, quiet: bool) -> None:
+@require_isolation_option
+def grade(submission: Path, assignment: str, results: Path, seed: int | None, course: Path | None, quiet: bool,
+          require_isolation: str | None) -> None:
     """Grade SUBMISSION (a .ipynb, a .py or a submission folder) and write results.json."""
     from autograder import course as course_info
     from autograder.exercises import ASSIGNMENTS
@@ -73,15 +126,16 @@ def grade(submission: Path, assignment: str, results: Path, seed: int | None, co
 
     course_root = course or course_info.default_course_root()
     quizzes = course_info.quiz_ids(course_root.parent)
+    if assignment not in ASSIGNMENTS and assignment not in quizzes:
+        known = ", ".join([*ASSIGNMENTS, *quizzes])
+        raise click.UsageError(f"unknown assignment {assignment!r} (known: {known})")
+    refuse_unless_isolated(require_isolation, course_root)
     if assignment in ASSIGNMENTS:
         report = grade_submission(submission, assignment, course_root, seed)
-    elif assignment in quizzes:
+    else:
         from autograder.quiz.grade import grade_quiz
 
         report = grade_quiz(submission, assignment, course_root.parent)
-    else:
-        known = ", ".join([*ASSIGNMENTS, *quizzes])
-        raise click.UsageError(f"unknown assignment {assignment!r} (known: {known})")
     write_results(report, results)
     if not quiet:
         print_table(report)

@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pytest
+from sandbox_levels import landlock_abi  # noqa: F401 - every test here runs at each level
 
 from autograder.sandbox import (
     Call,
@@ -18,6 +19,8 @@ from autograder.sandbox import (
     run_steps,
     wire,
 )
+
+pytestmark = pytest.mark.usefixtures("landlock_abi")
 
 DEFINITIONS = Exec("definitions", """
 import numpy as np

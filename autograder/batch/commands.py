@@ -9,6 +9,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from autograder.cli import refuse_unless_isolated, require_isolation_option
+
 COURSE_HELP = "nbgrader course root (default: the bundled assignments/)."
 
 
@@ -70,19 +72,31 @@ def _summary_table(summary, assignment: str) -> Table:
 @click.option(
     "--force", is_flag=True, help="Regrade submissions that already have a newer results.json."
 )
+@click.option(
+    "--fresh",
+    is_flag=True,
+    help="Draw fresh hidden cases (default: each student's own, from the course secret).",
+)
+@require_isolation_option
 def autograde(
-    assignment: str, course: Path | None, students: tuple[str, ...], jobs: int | None, force: bool
+    assignment: str,
+    course: Path | None,
+    students: tuple[str, ...],
+    jobs: int | None,
+    force: bool,
+    require_isolation: str | None,
+    fresh: bool,
 ) -> None:
     """Grade every submitted/<student>/ASSIGNMENT/ of the course into autograded/ and the gradebook."""
     from autograder.batch.gradebook import GradebookError
     from autograder.batch.run import MissingStudents, run_batch
 
     spec, coursedir = _setup(assignment, course)
+    refuse_unless_isolated(require_isolation, spec.course_root)
     console = Console()
     try:
-        summary = run_batch(
-            spec, coursedir, list(students), jobs or os.cpu_count() or 1, force, console
-        )
+        workers = jobs or os.cpu_count() or 1
+        summary = run_batch(spec, coursedir, list(students), workers, force, console, fresh=fresh)
     except (GradebookError, MissingStudents) as error:
         raise click.ClickException(str(error)) from None
     console.print(_summary_table(summary, assignment))

@@ -10,6 +10,7 @@ import ctypes
 import os
 import stat
 
+ABI_VARIABLE = "AUTOGRADER_LANDLOCK_ABI"  # caps the ABI the worker uses, to test older kernels
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
 _CREATE_RULESET, _ADD_RULE, _RESTRICT_SELF = 444, 445, 446  # same numbers on every architecture
@@ -45,6 +46,29 @@ def abi_version() -> int:
     return max(version, 0)
 
 
+def effective_abi() -> tuple[int, int]:
+    """(the ABI the worker uses, the kernel's): the kernel's, capped by AUTOGRADER_LANDLOCK_ABI."""
+    kernel = abi_version()
+    text = os.environ.get(ABI_VARIABLE, "").strip()
+    if text and not text.isdigit():
+        raise ValueError(f"{ABI_VARIABLE} must be a whole number >= 0, not {text!r}")
+    return (min(int(text), kernel) if text else kernel), kernel
+
+
+def off_reasons(abi: int, kernel: int) -> dict[str, str]:
+    """Landlock layer -> "off: why" for each layer that ABI `abi` cannot provide."""
+    if abi == kernel:
+        phrase = f"the kernel has Landlock ABI {kernel}"
+    else:
+        phrase = f"the worker uses Landlock ABI {abi} ({ABI_VARIABLE}={abi}; the kernel has ABI {kernel})"
+    if abi == 0:
+        why = "off: the kernel has no Landlock" if kernel == 0 else f"off: {phrase}"
+        return dict.fromkeys(("landlock_files", "landlock_tcp", "landlock_scopes"), why)
+    needs = {"landlock_tcp": 4, "landlock_scopes": 6}
+    return {layer: f"off: needs Landlock ABI {least}; {phrase}"
+            for layer, least in needs.items() if abi < least}
+
+
 def _handled_fs(abi: int) -> int:
     rights = (1 << 13) - 1
     if abi >= 2:
@@ -62,8 +86,9 @@ def _check(result: int, what: str) -> int:
     return result
 
 
-def restrict_self(rules: dict[str, int], abi: int) -> dict[str, str]:
-    """Allow only `rules` (path -> rights, beneath it), deny TCP and cross-domain IPC.
+def restrict_self(rules: dict[str, int], abi: int) -> None:
+    """Allow only `rules` (path -> rights, beneath it), deny TCP and cross-domain IPC as far as
+    `abi` (at least 1) knows them.
 
     Needs no_new_privs (or CAP_SYS_ADMIN). Applies to the calling thread and its future children;
     call it while the process has a single thread. Paths that do not exist are skipped.
@@ -95,9 +120,3 @@ def restrict_self(rules: dict[str, int], abi: int) -> dict[str, str]:
         _check(_libc.syscall(_RESTRICT_SELF, ruleset, ctypes.c_uint32(0)), "restrict_self")
     finally:
         os.close(ruleset)
-    off = f"off: Landlock ABI {abi} is too old"
-    return {
-        "landlock_files": "on",
-        "landlock_tcp": "on" if abi >= 4 else off,
-        "landlock_scopes": "on" if abi >= 6 else off,
-    }

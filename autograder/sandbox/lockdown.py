@@ -1,44 +1,43 @@
 """The isolation layers the worker applies to itself before it reads any student code.
 
-Each layer that this machine cannot provide is skipped and reported as "off: <why>".
+Each layer that this machine cannot provide is skipped and reported as "off: <why>". The layers
+that keep workers apart from each other and from the host (namespaces, a uid of each worker's
+own, seccomp) do not depend on the Landlock ABI; Landlock adds file and TCP rules on top.
 """
 
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import pwd
 import resource
 import signal
-import stat
 import sys
 import sysconfig
+from collections.abc import Callable
 
 import numpy as np
 
-from autograder.sandbox import landlock
+from autograder.sandbox import landlock, namespaces, seccomp
 from autograder.sandbox.steps import Limits
 
 _libc = ctypes.CDLL(None, use_errno=True)
-_CLONE_NEWNS, _CLONE_NEWNET = 0x00020000, 0x40000000
-_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
-_MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 32, 4096, 16384, 1 << 18
+_libc.syscall.restype = ctypes.c_long
 _PR_SET_NO_NEW_PRIVS = 38
 SYSTEM_LIBRARIES = ("/usr/lib", "/usr/lib64", "/lib", "/lib64")
+DEVICES_AND_FILES = ("/etc/ld.so.cache", "/dev/urandom", "/dev/null")
+#: As root each worker runs as a uid of its own, with no passwd entry: this base plus the pid of
+#: the process the grader started (unique while it lives), far above the ids of real users.
+WORKER_UIDS = 0x7F000000
+_KEYCTL = {"x86_64": 250, "aarch64": 219, "riscv64": 219}
+_KEYCTL_JOIN_SESSION_KEYRING = 1
 
 
 def _ok(result: int, what: str) -> None:
     if result != 0:
-        errno = ctypes.get_errno()
-        raise OSError(errno, f"{what}: {os.strerror(errno)}")
-
-
-def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None):
-    def encode(text: str | None) -> bytes | None:
-        return None if text is None else text.encode()
-
-    _ok(_libc.mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags),
-                    encode(data)), f"mount {target}")
+        number = ctypes.get_errno()
+        raise OSError(number, f"{what}: {os.strerror(number)}")
 
 
 def python_paths() -> dict[str, list[str]]:
@@ -52,50 +51,6 @@ def python_paths() -> dict[str, list[str]]:
                            if name not in ("site-packages", "dist-packages")],
         "numpy": [numpy_dir] + ([numpy_libs] if os.path.isdir(numpy_libs) else []),
     }
-
-
-def _hidden_ancestor(path: str, uid: int) -> str | None:
-    """The topmost ancestor of `path` that `uid` (not owning it) may not traverse, if any."""
-    parts = os.path.abspath(path).split(os.sep)[1:]
-    for depth in range(1, len(parts) + 1):
-        ancestor = os.sep + os.sep.join(parts[:depth])
-        info = os.stat(ancestor)
-        if not info.st_mode & stat.S_IXOTH and info.st_uid != uid:
-            return ancestor
-    return None
-
-
-def _private_mounts() -> None:
-    """A mount namespace of the worker's own: its mounts are invisible to the grader."""
-    _ok(_libc.unshare(_CLONE_NEWNS), "unshare(CLONE_NEWNS)")
-    _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
-
-
-def _scratch_quota(scratch: str, limits: Limits, owner: pwd.struct_passwd | None) -> None:
-    """Cover the scratch dir with a tmpfs of `disk_bytes`: all files together fit in it."""
-    ids = f",uid={owner.pw_uid},gid={owner.pw_gid}" if owner else ""
-    _mount("tmpfs", scratch, "tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC,
-           f"mode=700,size={limits.disk_bytes}{ids}")
-
-
-def _expose_python(paths: list[str], uid: int) -> None:
-    """In the private mount namespace, make `paths` reachable by `uid` (read-only bind mounts).
-
-    Directories such as /root (0700) that hide them are covered by an empty tmpfs, so nothing
-    else beneath them stays visible.
-    """
-    hidden = {path: _hidden_ancestor(path, uid) for path in paths}
-    sources = {path: os.open(path, os.O_PATH | os.O_CLOEXEC) for path, top in hidden.items() if top}
-    try:
-        for top in sorted({top for top in hidden.values() if top}):
-            _mount("tmpfs", top, "tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, "mode=755,size=64k")
-        for path, fd in sources.items():
-            os.makedirs(path, exist_ok=True)
-            _mount(f"/proc/self/fd/{fd}", path, None, _MS_BIND)
-            _mount(None, path, None, _MS_BIND | _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
-    finally:
-        for fd in sources.values():
-            os.close(fd)
 
 
 def _close_other_fds(keep: set[int]) -> None:
@@ -132,50 +87,132 @@ def _landlock_rules(scratch: str, paths: dict[str, list[str]]) -> dict[str, int]
     rules = {path: landlock.READ_DIR for path in paths["stdlib"]}
     rules.update({path: landlock.READ for path in paths["stdlib_entries"] + paths["numpy"]})
     rules.update({path: landlock.READ for path in SYSTEM_LIBRARIES})
-    rules.update({"/etc/ld.so.cache": landlock.READ_FILE, "/dev/urandom": landlock.READ_FILE,
-                  "/dev/null": landlock.READ_FILE | landlock.WRITE_FILE})
+    rules.update({path: landlock.READ_FILE for path in DEVICES_AND_FILES})
+    rules["/dev/null"] |= landlock.WRITE_FILE
     rules[scratch] = landlock.READ_WRITE
     return rules
 
 
+def _root_contents(paths: dict[str, list[str]], scratch: str) -> tuple[list[str], list[str], str]:
+    """What the worker's own root shows (what Landlock lets it read), the directories in it that
+    stay empty (the stdlib's site-packages), and where its scratch dir goes."""
+    stdlib = paths["stdlib"][0]
+    shown = [*SYSTEM_LIBRARIES, stdlib, *paths["numpy"], *DEVICES_AND_FILES]
+    return shown, [os.path.join(stdlib, name) for name in ("site-packages", "dist-packages")], scratch
+
+
+def _apply(report: dict[str, str], layer: str, needs: str, action: Callable[[], None]) -> None:
+    """Run `action` for `layer` if what it needs is on; report it on, or off with the reason."""
+    if needs != "on":
+        report[layer] = needs
+        return
+    try:
+        action()
+        report[layer] = "on"
+    except OSError as exc:
+        report[layer] = f"off: {exc}"
+
+
+def _both(first: str, second: str) -> str:
+    return first if first != "on" else second
+
+
+def _reach_python(paths: dict[str, list[str]], uid: int, mounts: str) -> str:
+    """Whether `uid` can read the stdlib and NumPy (bind-mounted into sight if need be)."""
+    needed = paths["stdlib"] + paths["numpy"]
+    hidden = [path for path in needed if namespaces.hidden_ancestor(path, uid)]
+    if not hidden:
+        return "on"
+    if mounts != "on":
+        return f"off: {hidden[0]} is hidden from other users ({mounts.removeprefix('off: ')})"
+    try:
+        namespaces.expose(needed, uid)
+    except OSError as exc:
+        return f"off: {exc}"
+    return "on"
+
+
+def _become(uid: int) -> None:
+    os.setgroups([])
+    try:
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+    except OSError as exc:  # EINVAL: a user namespace of few ids (a rootless container)
+        if exc.errno != errno.EINVAL:
+            raise
+        nobody = pwd.getpwnam("nobody")
+        os.setresgid(nobody.pw_gid, nobody.pw_gid, nobody.pw_gid)
+        os.setresuid(nobody.pw_uid, nobody.pw_uid, nobody.pw_uid)
+
+
+def _join_session_keyring() -> None:
+    """A new, empty session keyring: the grader's keys are not the worker's."""
+    machine = os.uname().machine
+    if machine not in _KEYCTL:
+        raise OSError(errno.ENOSYS, f"keyctl: no system call number known for {machine}")
+    if _libc.syscall(ctypes.c_long(_KEYCTL[machine]), ctypes.c_int(_KEYCTL_JOIN_SESSION_KEYRING),
+                     None) < 0:
+        number = ctypes.get_errno()
+        raise OSError(number, f"keyctl(KEYCTL_JOIN_SESSION_KEYRING): {os.strerror(number)}")
+
+
+def _mount_layers(report: dict[str, str], state: dict[str, str], scratch: str,
+                  paths: dict[str, list[str]], limits: Limits, owner: int | None) -> str:
+    """The layers that live in the worker's mount namespace: a root of its own (built in the
+    scratch dir, then entered), its own /proc, no /dev/shm, the scratch quota. Returns whether
+    the mount namespace is usable ("on" / "off: why")."""
+    mounts = state["mount"]
+    if mounts == "on":
+        try:
+            namespaces.make_private()
+        except OSError as exc:
+            mounts = f"off: {exc}"
+    top = ""
+    if mounts == "on":
+        try:
+            os.mkdir(os.path.join(scratch, ".root"), 0o700)
+            namespaces.build_root(os.path.join(scratch, ".root"), *_root_contents(paths, scratch))
+            top = os.path.join(scratch, ".root")
+        except OSError as exc:
+            report["filesystem"] = f"off: {exc}"
+    report.setdefault("filesystem", "on" if top else mounts)
+    _apply(report, "processes", _both(state["pid"], mounts),
+           lambda: namespaces.mount_proc(top + "/proc"))
+    # The worker's own root has no /dev/shm; the host's root shows the host's, unless hidden.
+    _apply(report, "ipc", _both(state["ipc"], mounts), (lambda: None) if top else namespaces.hide_shm)
+    _apply(report, "disk", mounts,
+           lambda: namespaces.scratch_quota(top + scratch, limits.disk_bytes, owner))
+    if top:
+        if report["disk"] != "on":
+            namespaces.bind(scratch, top + scratch)
+        namespaces.enter_root(top)
+    return mounts
+
+
 def lock_down(scratch: str, limits: Limits, keep_fds: set[int]) -> dict[str, str]:
-    """Apply every layer this machine supports to the current process; return the report."""
+    """Apply every layer this machine supports to the current process; return the report.
+
+    With a PID namespace this returns in a grandchild of the calling process, PID 2 of the new
+    namespace (see `namespaces`); the two processes above it never return.
+    """
     report: dict[str, str] = {}
     _close_other_fds(keep_fds)
     report["file_descriptors"] = "on"
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past RLIMIT_FSIZE fail with EFBIG
     paths = python_paths()
+    abi, kernel_abi = landlock.effective_abi()
+    root = os.geteuid() == 0
+    uid = WORKER_UIDS + os.getpid()
 
-    nobody = _nobody()
-    if os.geteuid() != 0:
-        report["network"] = report["user"] = report["disk"] = "off: the grader does not run as root"
-    elif nobody is None:
-        report["user"] = "off: there is no user 'nobody'"
-    if os.geteuid() == 0:
-        try:
-            _ok(_libc.unshare(_CLONE_NEWNET), "unshare(CLONE_NEWNET)")
-            report["network"] = "on"
-        except OSError as exc:
-            report["network"] = f"off: {exc}"
-        try:
-            _private_mounts()
-        except OSError as exc:
-            report["disk"] = f"off: {exc}"
-            if nobody is not None:
-                report["user"] = f"off: {exc}"
-                nobody = None
-        else:
-            try:
-                _scratch_quota(scratch, limits, nobody)
-                report["disk"] = "on"
-            except OSError as exc:
-                report["disk"] = f"off: {exc}"
-        if nobody is not None:
-            try:
-                _expose_python(paths["stdlib"] + paths["numpy"], nobody.pw_uid)
-            except OSError as exc:
-                report["user"] = f"off: {exc}"
-                nobody = None
+    state = namespaces.enter()
+    report["network"] = state["network"]
+    if state["pid"] == "on":
+        namespaces.split_off_init({fd for fd in keep_fds if fd > 2})
+    mounts = _mount_layers(report, state, scratch, paths, limits, uid if root else None)
+    user = _reach_python(paths, uid, mounts) if root else (
+        "off: the grader does not run as root (the worker keeps the grader's uid)")
+    if user == "on" and report["disk"] != "on":
+        os.chown(scratch, uid, uid)
 
     site = os.path.join(scratch, ".python")  # after the quota: the tmpfs hides what was there
     os.makedirs(site, exist_ok=True)
@@ -188,24 +225,25 @@ def lock_down(scratch: str, limits: Limits, keep_fds: set[int]) -> dict[str, str
     except (OSError, ValueError) as exc:
         report["rlimits"] = f"off: {exc}"
 
-    if os.geteuid() == 0 and nobody is not None:
-        os.setgroups([])
-        os.setgid(nobody.pw_gid)
-        os.setuid(nobody.pw_uid)
-        report["user"] = "on"
-
+    if user == "on":
+        _become(uid)
+    elif not root:
+        namespaces.drop_capabilities()  # those a user namespace gave
+    report["user"] = user
+    _apply(report, "keyring", "on", _join_session_keyring)
+    namespaces.forbid_inspection()
     _ok(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
     report["no_new_privs"] = "on"
 
-    abi = landlock.abi_version()
-    why = "off: the kernel has no Landlock"
-    try:
-        if abi:
-            report.update(landlock.restrict_self(_landlock_rules(scratch, paths), abi))
-    except OSError as exc:
-        why = f"off: {exc}"
-    for layer in ("landlock_files", "landlock_tcp", "landlock_scopes"):
-        report.setdefault(layer, why)
+    landlock_layers = ("landlock_files", "landlock_tcp", "landlock_scopes")
+    off = landlock.off_reasons(abi, kernel_abi)
+    if abi:
+        try:
+            landlock.restrict_self(_landlock_rules(scratch, paths), abi)
+        except OSError as exc:
+            off = dict.fromkeys(landlock_layers, f"off: {exc}")
+    report.update({layer: off.get(layer, "on") for layer in landlock_layers})
+    _apply(report, "seccomp", seccomp.UNAVAILABLE or "on", lambda: seccomp.restrict_self(os.getpid()))
 
     stdlib = paths["stdlib"][0]
     sys.path[:] = [stdlib, os.path.join(stdlib, "lib-dynload"), site]
@@ -213,10 +251,3 @@ def lock_down(scratch: str, limits: Limits, keep_fds: set[int]) -> dict[str, str
     sys.dont_write_bytecode = True
     os.chdir(scratch)
     return report
-
-
-def _nobody() -> pwd.struct_passwd | None:
-    try:
-        return pwd.getpwnam("nobody")
-    except KeyError:
-        return None

@@ -8,9 +8,10 @@ step it was running: a fresh worker re-runs the Exec steps that succeeded and ca
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
+import mmap
 import os
-import pwd
 import selectors
 import shutil
 import signal
@@ -23,6 +24,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from autograder.sandbox import wire
+from autograder.sandbox.landlock import ABI_VARIABLE
+from autograder.sandbox.policy import REQUIRE_VARIABLE
 from autograder.sandbox.steps import Call, Exec, Fetch, Limits, Step, StepResult
 from autograder.sandbox.worker import FRAME
 
@@ -30,10 +33,13 @@ _ROOT = str(Path(__file__).resolve().parents[2])
 _BOOT = f"import sys; sys.path.insert(0, {_ROOT!r}); from autograder.sandbox.worker import main; main()"
 _REPORT_BYTES = 64 * 1024
 _CHUNK = 1 << 20
+_DRAIN_READS = 16  # more than a pipe holds (at most 1 MiB unprivileged)
 _CRASH_SIGNALS = {signal.SIGSEGV: "a segmentation fault", signal.SIGBUS: "a bus error",
                   signal.SIGABRT: "an abort"}
 _NOT_RUN = "not run: the grading time budget was used up"
 DEFAULT_LIMITS = Limits()
+#: The grader's settings that reach the worker through its otherwise scrubbed environment.
+_SETTINGS = (ABI_VARIABLE, REQUIRE_VARIABLE)
 
 
 def _command(progress_fd: int, plan_fd: int) -> list[str]:
@@ -47,18 +53,12 @@ def _environment(scratch: str) -> dict[str, str]:
         "PATH": "/usr/bin:/bin", "HOME": scratch, "TMPDIR": scratch, "LANG": "C.UTF-8",
         "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg",
+        **{name: os.environ[name] for name in _SETTINGS if os.environ.get(name)},
     }
 
 
 def _make_scratch() -> str:
-    scratch = tempfile.mkdtemp(prefix="autograder-sandbox-")
-    if os.geteuid() == 0:
-        try:
-            nobody = pwd.getpwnam("nobody")
-            os.chown(scratch, nobody.pw_uid, nobody.pw_gid)
-        except KeyError:
-            pass
-    return scratch
+    return tempfile.mkdtemp(prefix="autograder-sandbox-")  # the worker gives it to its own uid
 
 
 def _remove_scratch(scratch: str) -> None:
@@ -118,6 +118,7 @@ class _Session:
         self.outcome = _Outcome({}, None)
         self.raw = bytearray()  # fd 1 and 2 of the running step, read only if the step dies
         self.started: float | None = None
+        self.header: tuple[bytes, int, int] | None = None  # of the frame being read
         self.namespace: str | None = None
         self.namespace_fd: int | None = None  # keeps the namespace (and its id) alive until swept
 
@@ -160,11 +161,12 @@ class _Session:
         """Read frames until the plan is done or the worker stops; return why it was stopped."""
         os.set_blocking(progress_r, False)
         os.set_blocking(output_r, False)
+        progress = io.FileIO(progress_r, closefd=False)  # readinto: straight into a frame's buffer
         selector = selectors.DefaultSelector()
         selector.register(progress_r, selectors.EVENT_READ)
         selector.register(output_r, selectors.EVENT_READ)
         self.step_deadline = time.monotonic() + self.limits.startup_seconds
-        frames = bytearray()
+        self._expect("header", bytearray(FRAME.size))
         with selector:
             while len(self.outcome.results) < len(self.plan) or self.outcome.report is None:
                 now = time.monotonic()
@@ -177,43 +179,96 @@ class _Session:
                     if key.fd == output_r:
                         self._read_output(output_r)
                         continue
-                    chunk = os.read(progress_r, _CHUNK)
-                    if not chunk:
-                        return None
-                    frames += chunk
-                try:
-                    self._handle_frames(frames, output_r)
-                except _ProtocolError:
-                    return "the worker sent a malformed message while running this step"
+                    try:
+                        if not self._receive(progress, output_r):
+                            return None
+                    except _ProtocolError as error:
+                        detail = f" ({error})" if str(error) else ""
+                        return f"the worker sent a malformed message while running this step{detail}"
         return None
 
-    def _handle_frames(self, frames: bytearray, output_r: int) -> None:
-        while len(frames) >= FRAME.size:
-            kind, position, length = FRAME.unpack_from(frames)
-            pending = len(self.outcome.results)
-            if length > self.caps.bytes + (1 << 20) + 64 * self.caps.nodes:
-                raise _ProtocolError
-            if len(frames) < FRAME.size + length:
-                return
-            payload = bytes(frames[FRAME.size : FRAME.size + length])
-            del frames[: FRAME.size + length]
-            now = time.monotonic()
-            if kind == b"I" and self.outcome.report is None and length <= _REPORT_BYTES:
-                self.outcome.report = _read_report(payload)
-                if self.outcome.report.get("network") == "on":
-                    self.namespace, self.namespace_fd = _network_namespace(self.process.pid)
-            elif kind == b"S" and position == pending and self.started is None:
-                self.started = now
-                self.step_deadline = now + self.limits.step_seconds
-            elif kind == b"D" and position == pending and self.started is not None:
-                self._read_output(output_r)
-                self.outcome.results[position] = self._result(position, payload, now)
-                self.started, self.raw = None, bytearray()
-                self.step_deadline = now + self.limits.step_seconds
-            else:
-                raise _ProtocolError
+    def _expect(self, reading: str, buffer: bytearray | mmap.mmap, filled: int = 0) -> None:
+        self.reading, self.part, self.filled = reading, memoryview(buffer), filled
 
-    def _result(self, position: int, payload: bytes, now: float) -> StepResult:
+    def _receive(self, progress: io.FileIO, output_r: int) -> bool:
+        """Read what the pipe holds into the part of a frame being read; False at end of file."""
+        count = progress.readinto(self.part[self.filled:])
+        if count is None:  # nothing to read after all
+            return True
+        if count == 0:
+            return False
+        self.filled += count
+        if self.filled == len(self.part):
+            self._part_read(output_r)
+        return True
+
+    def _part_read(self, output_r: int) -> None:
+        """A frame is read in parts, each into a buffer of exactly its size: the header, then for
+        a result the message's prefix, then the rest. Each part is checked before the next one
+        is read, so a forged length or tree size is refused before the parent holds its bytes."""
+        if self.reading == "header":
+            self.header = FRAME.unpack(self.part)
+            self._check_header(*self.header)
+            kind, _, length = self.header
+            if kind == b"D":
+                self._expect("prefix", bytearray(wire.PREFIX.size))
+                return
+            if length:
+                self._expect("payload", bytearray(length))
+                return
+        elif self.reading == "prefix":
+            try:
+                wire.check_prefix(self.part, self.caps)
+            except wire.WireError as error:
+                raise _ProtocolError(error) from None
+            # The pages of an anonymous map take memory only once written: a length that is a
+            # lie costs nothing the worker does not send.
+            payload = mmap.mmap(-1, self.header[2])
+            payload[: wire.PREFIX.size] = self.part
+            self._expect("payload", payload, wire.PREFIX.size)
+            if self.filled < len(self.part):
+                return
+        payload = self.part.obj if self.reading == "payload" else b""
+        self._expect("header", bytearray(FRAME.size))
+        kind, position, _ = self.header
+        self._handle_frame(kind, position, payload, output_r)
+
+    def _check_header(self, kind: bytes, position: int, length: int) -> None:
+        """Refuse a frame from its header alone: its kind, its place in the plan, its length."""
+        pending = len(self.outcome.results)
+        if kind == b"D" and position == pending - 1:
+            # A second result for the step just done: that step wrote the first one itself.
+            del self.outcome.results[position]
+            raise _ProtocolError("a second result for this step")
+        if kind == b"I":
+            valid = self.outcome.report is None and length <= _REPORT_BYTES
+        elif kind == b"S":
+            valid = position == pending and self.started is None and length == 0
+        elif kind == b"D":
+            valid = (position == pending and self.started is not None
+                     and wire.PREFIX.size <= length <= self.caps.message_bytes)
+        else:
+            valid = False
+        if not valid:
+            raise _ProtocolError
+
+    def _handle_frame(self, kind: bytes, position: int, payload: bytes | bytearray | mmap.mmap,
+                      output_r: int) -> None:
+        now = time.monotonic()
+        if kind == b"I":
+            self.outcome.report = _read_report(payload)
+            if self.outcome.report.get("network") == "on":
+                self.namespace, self.namespace_fd = _network_namespace(self.process.pid)
+        elif kind == b"S":
+            self.started = now
+            self.step_deadline = now + self.limits.step_seconds
+        else:
+            self._read_output(output_r)
+            self.outcome.results[position] = self._result(position, payload, now)
+            self.started, self.raw = None, bytearray()
+            self.step_deadline = now + self.limits.step_seconds
+
+    def _result(self, position: int, payload: mmap.mmap, now: float) -> StepResult:
         label, seconds = self.plan[position].label, now - self.started
         try:
             message = wire.decode(payload, self.caps)
@@ -237,8 +292,12 @@ class _Session:
         return StepResult(label, False, error=error, seconds=seconds, output=output)
 
     def _read_output(self, output_r: int) -> None:
-        """Drain what reached fd 1 and 2, keeping at most `output_bytes` since the last step."""
-        while True:
+        """Drain what reached fd 1 and 2, keeping at most `output_bytes` since the last step.
+
+        At most `_DRAIN_READS` reads a call: a worker writing without end (or a process that
+        escaped with the pipe) cannot keep the parent from its deadlines.
+        """
+        for _ in range(_DRAIN_READS):
             try:
                 chunk = os.read(output_r, _CHUNK)
             except BlockingIOError:
@@ -385,12 +444,12 @@ def run_steps(steps: Sequence[Exec | Call | Fetch],
     return final, report or {"worker": "off: no worker was started"}
 
 
-@lru_cache(maxsize=1)
-def _cached_report() -> tuple[tuple[str, str], ...]:
+@lru_cache(maxsize=8)
+def _cached_report(settings: tuple[str | None, ...]) -> tuple[tuple[str, str], ...]:
     outcome = _Session([], DEFAULT_LIMITS, time.monotonic() + 30.0, [0]).run()
     return tuple((outcome.report or {"worker": f"off: {outcome.failure}"}).items())
 
 
 def isolation_report() -> dict[str, str]:
     """Which isolation layers this machine provides: layer -> "on" / "off: <why>" (cached)."""
-    return dict(_cached_report())
+    return dict(_cached_report(tuple(os.environ.get(name) for name in _SETTINGS)))

@@ -76,7 +76,7 @@ class Limits:
     disk_bytes: int = 256 * MiB  # all files together: the scratch dir is a tmpfs of this size (root)
     open_files: int = 64
     output_bytes: int = 64 * KiB  # printed output kept, over all steps
-    processes: int = 1  # RLIMIT_NPROC, counts threads and all processes of the worker's user
+    processes: int = 1  # RLIMIT_NPROC: threads and processes of the worker's uid (its own as root)
     result_bytes: int = 64 * MiB  # one step's encoded value
     max_depth: int = 32
     max_arrays: int = 256

@@ -3,7 +3,9 @@
 Started by `runner` as `python -c BOOT <progress fd> <plan fd>`. It reads the whole plan before
 lockdown, and reports on the progress fd with frames `kind (1 byte) | position (u32) | length
 (u64) | payload`: I = isolation report, S = step started, D = step done (payload: wire message).
-Everything after the first student step is untrusted by the parent.
+Everything after the first student step is untrusted by the parent. When a layer that the grader
+requires (AUTOGRADER_REQUIRE_ISOLATION) is off, the worker exits with status 3 before the I frame,
+with one line on stderr that says why, and runs no step.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import os
 import struct
 import sys
 
-from autograder.sandbox import wire
+from autograder.sandbox import policy, wire
 from autograder.sandbox.lockdown import lock_down
 from autograder.sandbox.steps import Limits
 
@@ -119,6 +121,11 @@ def main() -> None:
     limits = Limits(**plan["limits"])
     caps = wire.Caps(limits.max_depth, limits.max_nodes, limits.max_arrays, limits.result_bytes)
     report = lock_down(plan["scratch"], limits, keep_fds={0, 1, 2, progress_fd})
+    missing = policy.missing({"environment": "on", **report},
+                             policy.parse(os.environ.get(policy.REQUIRE_VARIABLE, "")))
+    if missing and plan["steps"]:  # the grader reads this line as why the worker did not start
+        os.write(2, (policy.refusal(missing) + "\n").encode())
+        os._exit(3)
     _send(progress_fd, b"I", 0, json.dumps(report).encode())
 
     namespace = {"__name__": "__main__", "__builtins__": builtins}
