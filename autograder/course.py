@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 DEFAULT_POINTS = 1.0
+#: nbgrader's delimiters around solutions and hidden tests. ``generate_assignment`` removes them,
+#: so neither a released notebook nor a student's work holds one: a submission that does is a
+#: copy of the instructor's source (``nbgrader collect`` follows a link a student planted).
+SOURCE_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) (SOLUTION|HIDDEN TESTS)[ \t]*$", re.MULTILINE)
+
+
+def without_markers(source: str) -> str:
+    """A source cell's text as a student who wrote the same code would submit it."""
+    lines = source.splitlines(keepends=True)
+    return "".join(line for line in lines if not SOURCE_MARKER.match(line.rstrip("\r\n")))
 
 
 def default_course_root() -> Path:

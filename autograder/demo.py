@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import subprocess
@@ -32,10 +33,19 @@ TOUR_EPOCHS = 2000
 BIN = Path(sys.executable).parent
 
 
+def _completed(notebook: Path) -> bytes:
+    """The instructor's notebook as a student who solved every exercise submits it (no markers)."""
+    data = json.loads(notebook.read_text(encoding="utf-8"))
+    for cell in data["cells"]:
+        text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        cell["source"] = course.without_markers(text)
+    return json.dumps(data, indent=1).encode()
+
+
 def _submissions(source: Path) -> dict[tuple[str, str], tuple[Path | bytes, str]]:
     """(student, assignment) -> (file to copy or bytes to write, file name)."""
     return {
-        ("alice", "optimization"): (source / "optimization" / "optimization.ipynb", "optimization.ipynb"),
+        ("alice", "optimization"): (_completed(source / "optimization" / "optimization.ipynb"), "optimization.ipynb"),
         ("bob", "optimization"): (SAMPLES / "optimization_mistakes.py", "optimization.py"),
         ("carol", "optimization"): (SAMPLES / "optimization_exploit.py", "optimization.py"),
         ("dave", "optimization"): (b'{"cells": [ \xff\xfe damaged', "optimization.ipynb"),

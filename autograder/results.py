@@ -1,4 +1,8 @@
-"""Reports: the Gradescope ``results.json`` and a short table for a person at the terminal."""
+"""Reports: the Gradescope ``results.json`` and a short table for a person at the terminal.
+
+Feedback holds student text (exception messages, file names): it goes through
+:mod:`autograder.untrusted` on the way out, so any text gives valid UTF-8 JSON and a plain table.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from autograder import untrusted
 from autograder.grading import Report
 
 #: Gradescope shows each test's output; keep it short enough to read and the file small.
@@ -18,24 +23,34 @@ def _clip(text: str, limit: int = MAX_TEST_OUTPUT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
+def _safe(text: str) -> str:
+    """Clipped before (a flood costs nothing) and after its control characters become escapes."""
+    return _clip(untrusted.text(_clip(text)))
+
+
 def _isolation_line(isolation: dict[str, str]) -> str:
-    off = [f"{layer} ({state.removeprefix('off: ')})" for layer, state in isolation.items() if state != "on"]
-    return "Isolation: all layers on." if not off else "Isolation layers off: " + "; ".join(off) + "."
+    off = [
+        f"{layer} ({state.removeprefix('off: ')})"
+        for layer, state in isolation.items()
+        if state != "on"
+    ]
+    return "Isolation layers off: " + "; ".join(off) + "." if off else "Isolation: all layers on."
 
 
 def to_gradescope(report: Report) -> dict:
-    """The Gradescope autograder results format, one test per graded name."""
+    """The Gradescope autograder results format, one test per graded name; every string safe."""
     lines = [f"{report.assignment}: {report.score:g} / {report.max_score:g} points."]
     if report.seed is not None:
-        lines.append(f"Hidden cases drawn with seed {report.seed} (reproduce with --seed {report.seed}).")
+        seed = report.seed
+        lines.append(f"Hidden cases drawn with seed {seed} (reproduce with --seed {seed}).")
     lines += report.notes
     if report.isolation:
         lines.append(_isolation_line(report.isolation))
-    return {
+    results = {
         "score": round(report.score, 4),
         "max_score": report.max_score,
         "execution_time": round(report.seconds, 3),
-        "output": _clip("\n".join(lines)),
+        "output": _safe("\n".join(lines)),
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": [
@@ -44,33 +59,52 @@ def to_gradescope(report: Report) -> dict:
                 "score": result.score,
                 "max_score": result.max_score,
                 "status": "passed" if result.score >= result.max_score else "failed",
-                "output": _clip(result.output),
+                "output": _safe(result.output),
                 "visibility": result.visibility,
             }
             for result in report.results
         ],
-        "extra_data": {"assignment": report.assignment, "seed": report.seed, "isolation": report.isolation},
+        "extra_data": {
+            "assignment": report.assignment,
+            "seed": report.seed,
+            "isolation": report.isolation,
+        },
     }
+    return untrusted.json_safe(results)
+
+
+def to_json(results: dict) -> bytes:
+    """The bytes of a results.json: UTF-8 JSON whatever the dict holds (made safe again here)."""
+    return (json.dumps(untrusted.json_safe(results), indent=2, ensure_ascii=False) + "\n").encode()
 
 
 def write_results(report: Report, path: Path) -> None:
+    """Encoded before the file is opened: a results.json is never left empty or half written."""
+    data = to_json(to_gradescope(report))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(to_gradescope(report), indent=2, ensure_ascii=False) + "\n")
+    path.write_bytes(data)
 
 
 def print_table(report: Report, console: Console | None = None) -> None:
-    """One row per graded name: score and the first line of what went wrong."""
+    """One row per graded name: score and the first line of what went wrong, none before the
+    results are published (in GitHub Actions the student reads the log). Every cell is a rich
+    ``Text``, so brackets in student text are never markup."""
     console = console or Console()
-    table = Table(title=f"{report.assignment}: {report.score:g} / {report.max_score:g}", title_justify="left")
+    title = f"{report.assignment}: {report.score:g} / {report.max_score:g}"
+    table = Table(title=untrusted.terminal(title), title_justify="left")
     table.add_column("graded name")
     table.add_column("score", justify="right")
     table.add_column("feedback", overflow="fold")
     for result in report.results:
-        style = "green" if result.score >= result.max_score else ("yellow" if result.score > 0 else "red")
-        failing = [line for line in result.output.splitlines() if line.startswith("\u2718")]
-        feedback = (failing[0] if failing else result.output.splitlines()[0]) if result.output else ""
-        table.add_row(result.name, f"[{style}]{result.score:g}/{result.max_score:g}[/]", feedback)
+        if result.score >= result.max_score:
+            style = "green"
+        else:
+            style = "yellow" if result.score > 0 else "red"
+        score = untrusted.terminal(f"{result.score:g}/{result.max_score:g}", style)
+        feedback = untrusted.feedback_line(_clip(result.output), result.visibility)
+        table.add_row(untrusted.terminal(result.name), score, untrusted.terminal(feedback))
     console.print(table)
     seed = "" if report.seed is None else f"seed {report.seed}; "
-    console.print(f"[dim]{report.seconds:.2f} s; {seed}{_isolation_line(report.isolation)}[/]")
+    line = f"{report.seconds:.2f} s; {seed}{_isolation_line(report.isolation)}"
+    console.print(untrusted.terminal(line, "dim"))

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import nbformat
 
+from autograder import course as course_info
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 ASSIGNMENT = "optimization"
@@ -60,6 +62,8 @@ def _course(tmp: Path, students: int) -> Path:
         if index % 2:
             for cell in notebook.cells:
                 cell.source = cell.source.replace(*MISTAKE)
+        for cell in notebook.cells:  # as a student submits it: no solution markers
+            cell.source = course_info.without_markers(cell.source)
         folder = course / "submitted" / f"student{index:03d}" / ASSIGNMENT
         folder.mkdir(parents=True)
         nbformat.write(notebook, folder / f"{ASSIGNMENT}.ipynb")

@@ -22,6 +22,7 @@ import pytest
 from click.testing import CliRunner
 from nbgrader.api import Gradebook
 from rich.console import Console
+from test_grading_support import completed
 
 from autograder.batch import roster
 from autograder.batch.gradebook import course_directory
@@ -82,7 +83,8 @@ def course(released, tmp_path) -> Path:
 
 
 def _source(course: Path, assignment: str = ASSIGNMENT) -> nbformat.NotebookNode:
-    return nbformat.read(course / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    source = nbformat.read(course / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    return completed(source)  # as a student who solved it all submits it: no solution markers
 
 
 def _with_mistake(course: Path) -> nbformat.NotebookNode:
@@ -112,8 +114,12 @@ def _submit(course: Path, student: str, notebook: nbformat.NotebookNode | bytes,
     return path
 
 
+def _results_path(course: Path, student: str, assignment: str = ASSIGNMENT) -> Path:
+    return course / "autograded" / student / assignment / "results.json"
+
+
 def _results(course: Path, student: str, assignment: str = ASSIGNMENT) -> dict:
-    return json.loads((course / "autograded" / student / assignment / "results.json").read_text())
+    return json.loads(_results_path(course, student, assignment).read_text())
 
 
 def _per_name(results: dict) -> dict[str, float]:
@@ -177,14 +183,14 @@ def test_rerun_skips_graded_submissions_and_regrades_resubmissions(course):
     _submit(course, "ada", _source(course))
     _submit(course, "bob", _source(course))
     assert _batch(course).graded == 2
-    seeds = {student: _results(course, student)["extra_data"]["seed"] for student in ("ada", "bob")}
+    written = {student: _results_path(course, student).stat().st_mtime_ns for student in ("ada", "bob")}
     time.sleep(0.01)
     _submit(course, "bob", _with_mistake(course))  # a resubmission
 
     summary = _batch(course)
     assert (summary.graded, summary.skipped, summary.students) == (1, 1, 2)
-    assert _results(course, "ada")["extra_data"]["seed"] == seeds["ada"]
-    assert _results(course, "bob")["extra_data"]["seed"] != seeds["bob"]
+    assert _results_path(course, "ada").stat().st_mtime_ns == written["ada"]  # not rewritten
+    assert _results_path(course, "bob").stat().st_mtime_ns != written["bob"]
     assert _results(course, "bob")["score"] < FULL_MARKS
 
 

@@ -207,7 +207,7 @@ def test_quiz_answers_are_scored_item_by_item(quizzes, key):
     ("malformed", "always_global_minimum", "got a list"),
     ("malformed", "least_successful_ravine", "not one of the choices"),
     ("malformed", "different_influence", "Partially correct"),
-    ("cancelling", "different_influence", "cancel"),
+    ("cancelling", "different_influence", "Incorrect."),  # as any 0: "cancel" would say a pick is right
     ("non_str_entry", "different_influence", "every entry of the list must be one letter string"),
     ("hostile", "least_successful_ravine", "not answered"),
     ("wrong", "most_variance", "Incorrect"),

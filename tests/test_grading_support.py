@@ -19,6 +19,7 @@ import nbformat
 import numpy as np
 
 import reference.optimizers
+from autograder import course
 from autograder.grading import Report
 
 REPO = Path(__file__).resolve().parents[1]
@@ -112,7 +113,16 @@ def full_marks(result) -> bool:
 
 
 def source_notebook(assignment: str = "optimization"):
-    return nbformat.read(COURSE / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    """The instructor's source notebook as a student who solved it all would submit it: without
+    nbgrader's solution markers (a notebook holding them is refused as the instructor's copy)."""
+    path = COURSE / "source" / assignment / f"{assignment}.ipynb"
+    return completed(nbformat.read(path, as_version=4))
+
+
+def completed(notebook):
+    for cell in notebook.cells:
+        cell.source = course.without_markers(cell.source)
+    return notebook
 
 
 def cell_of(notebook, grade_id: str):

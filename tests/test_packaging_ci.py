@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -56,7 +59,8 @@ def test_workflow_is_yaml_triggered_on_push_in_a_job_named_autograding(tmp_path)
 
 def test_workflow_checks_out_the_submission_then_sets_up_python_3_11(tmp_path):
     steps = list(steps_by_name(init(tmp_path, "--assignment", "optimization")).values())
-    assert steps[0]["uses"].startswith("actions/checkout@") and "with" not in steps[0]
+    assert steps[0]["uses"].startswith("actions/checkout@")
+    assert steps[0]["with"] == {"persist-credentials": False}
     assert steps[1]["uses"].startswith("actions/setup-python@")
     assert steps[1]["with"]["python-version"] == "3.11"
 
@@ -64,42 +68,89 @@ def test_workflow_checks_out_the_submission_then_sets_up_python_3_11(tmp_path):
 def test_workflow_fetches_the_private_grader_with_a_secret_token_and_installs_it(tmp_path):
     steps = steps_by_name(init(tmp_path, "--assignment", "optimization"))
     fetch = steps["Fetch the grading bundle"]
-    assert fetch["uses"].startswith("actions/checkout@")
-    assert fetch["with"] == {
-        "repository": "${{ vars.GRADER_REPOSITORY }}",
-        "token": "${{ secrets.GRADER_TOKEN }}",
-        "path": ".grader",
-        "persist-credentials": False,
-    }
-    assert steps["Install the grader"]["run"] == "python -m pip install --quiet ./.grader"
+    assert "uses" not in fetch  # actions/checkout only checks out under the workspace
+    assert fetch["env"] == {"GRADER_REPOSITORY": "${{ vars.GRADER_REPOSITORY }}",
+                            "GRADER_TOKEN": "${{ secrets.GRADER_TOKEN }}"}
+    assert '"https://github.com/$GRADER_REPOSITORY.git" "$RUNNER_TEMP/grader"' in fetch["run"]
+    install = steps["Install the grader"]
+    assert install["run"] == 'python -I -m pip install --quiet "$RUNNER_TEMP/grader"'
+    assert install["working-directory"] == "${{ runner.temp }}"  # no module of the checkout runs
 
 
-def test_workflow_grades_the_notebook_into_results_json(tmp_path):
+def test_fetching_the_grader_puts_the_token_in_no_argument_and_no_file(tmp_path):
+    """The fetch step's script, run against a fake git that records what it was given."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "git").write_text('#!/bin/sh\nprintf "%s\\n" "$@" > "$RUNNER_TEMP/argv"\n'
+                              'env > "$RUNNER_TEMP/env"\nmkdir -p "$RUNNER_TEMP/grader"\n')
+    (fake / "git").chmod(0o755)
+    workspace, runner_temp = tmp_path / "workspace", tmp_path / "runner"
+    workspace.mkdir()
+    runner_temp.mkdir()
+    script = steps_by_name(init(tmp_path / "repo", "-a", "optimization"))["Fetch the grading bundle"]["run"]
+    env = {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}", "RUNNER_TEMP": str(runner_temp),
+           "GRADER_REPOSITORY": "teacher/grader", "GRADER_TOKEN": "s3cr3t-token"}
+    done = subprocess.run(["bash", "-e", "-c", script], cwd=workspace, env=env, capture_output=True,
+                          text=True, timeout=30, check=False)
+    assert done.returncode == 0, done.stderr
+    argv = (runner_temp / "argv").read_text().splitlines()
+    assert argv == ["clone", "--quiet", "--depth", "1", "https://github.com/teacher/grader.git",
+                    f"{runner_temp}/grader"]
+    header = base64.b64encode(b"x-access-token:s3cr3t-token").decode()
+    git_env = (runner_temp / "env").read_text().splitlines()
+    assert "GIT_CONFIG_KEY_0=http.https://github.com/.extraheader" in git_env
+    assert f"GIT_CONFIG_VALUE_0=AUTHORIZATION: basic {header}" in git_env
+    assert done.stdout == f"::add-mask::{header}\n"  # the runner hides the header in logs
+    assert list(workspace.iterdir()) == []
+
+
+def test_the_grader_and_the_grade_live_outside_the_students_checkout(tmp_path):
+    """No relative path: a symbolic link committed in the checkout cannot lead into either."""
     steps = steps_by_name(init(tmp_path, "--assignment", "optimization"))
-    assert steps["Grade"]["run"] == (
-        "autograder grade optimization.ipynb --assignment optimization --results results.json "
-        "--course .grader/assignments"
+    runs = " ".join(step.get("run", "") for step in steps.values())
+    assert ".grader" not in runs and not re.search(r"[ >](?:\./)?(?:results|summary)\.", runs)
+    assert runs.count('"$RUNNER_TEMP/grader') == 3  # cloned, installed, graded against
+
+
+def _grade_command(steps: dict) -> str:
+    """The Grade step's last line: the grade command (after choosing whether to run as root)."""
+    return steps["Grade"]["run"].strip().splitlines()[-1]
+
+
+def test_workflow_grades_as_root_where_the_runner_allows_sudo(tmp_path):
+    run = steps_by_name(init(tmp_path, "--assignment", "optimization"))["Grade"]["run"]
+    assert 'sudo -n true 2>/dev/null; then sudo=yes' in run
+
+
+def test_workflow_grades_the_notebook_quietly_into_the_runners_temp(tmp_path):
+    steps = steps_by_name(init(tmp_path, "--assignment", "optimization"))
+    assert _grade_command(steps) == (
+        '${sudo:+sudo -n -E env "PATH=$PATH"} autograder grade optimization.ipynb --assignment optimization --results '
+        '"$RUNNER_TEMP/results.json" --course "$RUNNER_TEMP/grader/assignments" -q'
     )
 
 
-def test_workflow_writes_the_job_summary_and_the_points_annotation(tmp_path):
+def test_workflow_writes_the_job_summary_of_the_public_copy_and_the_points_annotation(tmp_path):
     report = steps_by_name(init(tmp_path, "--assignment", "optimization"))["Report"]["run"]
-    assert "autograder ci summary results.json > summary.md" in report
-    assert 'cat summary.md >> "$GITHUB_STEP_SUMMARY"' in report
-    assert 'points="$(tail -n 1 summary.md)"' in report
+    assert ('autograder ci public "$RUNNER_TEMP/results.json" -o "$RUNNER_TEMP/public/results.json"'
+            in report)
+    assert 'autograder ci summary "$RUNNER_TEMP/public/results.json" > "$RUNNER_TEMP/summary.md"' in report
+    assert 'cat "$RUNNER_TEMP/summary.md" >> "$GITHUB_STEP_SUMMARY"' in report
+    assert 'points="$(tail -n 1 "$RUNNER_TEMP/summary.md")"' in report
     assert "::notice title=Autograding complete::$points" in report
 
 
-def test_workflow_uploads_results_json_even_after_a_failed_step(tmp_path):
+def test_workflow_uploads_the_public_copy_even_after_a_failed_step(tmp_path):
     upload = steps_by_name(init(tmp_path, "--assignment", "optimization"))["Upload results.json"]
     assert upload["uses"].startswith("actions/upload-artifact@")
     assert upload["if"] == "always()"
-    assert upload["with"]["path"] == "results.json"
+    assert upload["with"]["path"] == "${{ runner.temp }}/public/results.json"
 
 
 def test_workflow_quotes_a_notebook_path_with_spaces(tmp_path):
     steps = steps_by_name(init(tmp_path, "-a", "optimization", "--notebook", "work/my notebook.ipynb"))
-    assert steps["Grade"]["run"].startswith("autograder grade 'work/my notebook.ipynb' --assignment optimization")
+    assert _grade_command(steps).startswith(
+        '${sudo:+sudo -n -E env "PATH=$PATH"} autograder grade \'work/my notebook.ipynb\' --assignment optimization')
 
 
 def _reference_lines() -> set[str]:
@@ -145,7 +196,8 @@ def test_init_reads_the_assignment_of_the_notebook_given(tmp_path):
     (tmp_path / "work").mkdir()
     shutil.copy(SOURCE_NOTEBOOK, tmp_path / "work" / "hw.ipynb")
     steps = steps_by_name(init(tmp_path, "--notebook", "work/hw.ipynb"))
-    assert steps["Grade"]["run"].startswith("autograder grade work/hw.ipynb --assignment optimization ")
+    assert _grade_command(steps).startswith(
+        '${sudo:+sudo -n -E env "PATH=$PATH"} autograder grade work/hw.ipynb --assignment optimization ')
 
 
 def test_init_refuses_to_overwrite_without_force(tmp_path):

@@ -12,8 +12,10 @@ import sys
 import zipfile
 from pathlib import Path
 
+import nbformat
 import pytest
 from click.testing import CliRunner
+from test_grading_support import source_notebook
 
 from autograder.cli import main
 from autograder.packaging.gradescope import FIXED_TIME, BundleError, bundle_entries
@@ -164,10 +166,15 @@ def test_setup_installs_python_and_the_bundled_grader(bundle, tmp_path):
     assert f"{root}/venv/bin/python -m pip install --quiet {root}/source" in done.stdout
 
 
+def _submit_completed(path: Path) -> None:
+    """The source notebook as a student who solved it submits it (no solution markers)."""
+    nbformat.write(source_notebook("optimization"), path)
+
+
 def test_completed_notebook_gets_the_full_score(bundle, tmp_path):
     root = unpack(bundle, tmp_path)
     (root / "submission").mkdir()
-    shutil.copy(SOURCE_NOTEBOOK, root / "submission" / "optimization.ipynb")
+    _submit_completed(root / "submission" / "optimization.ipynb")
     done = run_autograder(root, f"{VENV_BIN}:{os.defpath}")
     assert done.returncode == 0, done.stderr
     results = results_of(root)
@@ -178,7 +185,7 @@ def test_completed_notebook_gets_the_full_score(bundle, tmp_path):
 def test_a_notebook_deep_in_a_repository_submission_is_found(bundle, tmp_path):
     root = unpack(bundle, tmp_path)
     (root / "submission" / "repo" / "scratch").mkdir(parents=True)
-    shutil.copy(SOURCE_NOTEBOOK, root / "submission" / "repo" / "optimization.ipynb")
+    _submit_completed(root / "submission" / "repo" / "optimization.ipynb")
     (root / "submission" / "repo" / "scratch" / "playground.ipynb").write_text("{}", encoding="utf-8")
     (root / "submission" / "repo" / "README.md").write_text("mine", encoding="utf-8")
     run_autograder(root, f"{VENV_BIN}:{os.defpath}")

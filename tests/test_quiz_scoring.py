@@ -101,11 +101,14 @@ def test_multiple_uses_the_net_correct_rule(answer, score):
     assert score_item(MULTIPLE, answer, OPTIMIZATION).score == score
 
 
-def test_multiple_partial_credit_explains_each_pick_without_naming_the_missed_letter():
+def test_multiple_partial_credit_explains_no_pick_until_the_whole_answer_is_right():
     result = score_item(MULTIPLE, ["A"], OPTIMIZATION)
     assert result.feedback.startswith("Partially correct.")
-    assert MULTIPLE.explanations["A"] in result.feedback
+    assert MULTIPLE.explanations["A"] not in result.feedback
     assert MULTIPLE.explanations["D"] not in result.feedback
+    assert "once your whole answer is right" in result.feedback
+    right = score_item(MULTIPLE, ["A", "D"], OPTIMIZATION).feedback
+    assert MULTIPLE.explanations["A"] in right and MULTIPLE.explanations["D"] in right
 
 
 def test_multiple_partial_credit_names_the_missed_letter_after_the_due_date():
@@ -120,10 +123,18 @@ def test_multiple_letters_that_are_not_choices_count_as_wrong_and_are_named():
     assert "Z: not among the choices (A, B, C, D)" in result.feedback
 
 
-def test_multiple_right_and_wrong_picks_that_cancel_say_so():
-    result = score_item(MULTIPLE, ["A", "C"], OPTIMIZATION)
+def test_multiple_right_and_wrong_picks_that_cancel_say_so_after_the_due_date():
+    result = score_item(MULTIPLE, ["A", "C"], AFTER_DUE)
     assert result.score == 0.0
     assert "cancel" in result.feedback
+
+
+def test_with_immediate_feedback_every_zero_multiple_choice_answer_reads_the_same():
+    """"Your picks cancel" would tell that a right letter is among them: the score does not."""
+    cancelling = score_item(MULTIPLE, ["A", "C"], OPTIMIZATION)
+    all_wrong = score_item(MULTIPLE, ["B", "C"], OPTIMIZATION)
+    assert cancelling.score == all_wrong.score == 0.0
+    assert cancelling.feedback == all_wrong.feedback
 
 
 @pytest.mark.parametrize("answer", ["A, D", "AD", "A"])

@@ -3,8 +3,10 @@
 
 Each graded name has an autograder-tests cell ``test_<name>`` in notebook ``<id>`` of assignment
 ``<id>``: its Grade row gets our score as ``auto_score``, and its solution cell's comment gets our
-feedback as ``auto_comment``. Free-response quiz items are graded by hand in their own cell
-(grade_id = item id): we only flag them for grading. A ``manual_score`` is never written here.
+feedback as ``auto_comment``, as a Markdown code block (``nbgrader generate_feedback`` renders
+comments as Markdown that lets HTML through: the student's text shows verbatim, injects nothing).
+Free-response quiz items are graded by hand in their own cell (grade_id = item id): we only flag
+them for grading. A ``manual_score`` is never written here.
 Only the batch's main process opens the gradebook.
 """
 
@@ -20,6 +22,8 @@ from nbgrader.coursedir import CourseDirectory
 from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
+
+from autograder import untrusted
 
 CONFIG = "nbgrader_config.py"
 _SQLITE = "sqlite:///"
@@ -143,7 +147,7 @@ def record(
         try:
             gradebook.find_comment(
                 name, cells.notebook, cells.assignment, student
-            ).auto_comment = test["output"]
+            ).auto_comment = untrusted.markdown_verbatim(test["output"])
         except MissingEntry:
             pass
     for item in cells.manual:

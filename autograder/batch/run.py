@@ -4,11 +4,18 @@ For each result, in the main process only and in this order: the student's noteb
 ``results.json`` (atomically: the marker that the submission is graded), then the gradebook. A
 batch killed at any point loses nothing on the next run: a submission without results.json is
 graded again, one with results.json but without its gradebook row is synced without regrading.
+
+One student never stops the batch. When recording a student's result fails (a full disk, a
+folder name the gradebook refuses, ...), the batch prints a warning naming the student, counts
+them as failed, and goes on; their results.json, if it can still be written, gets score 0 and
+the reason, dated 1970 so that it never counts as graded: the next run grades them again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
 import time
 from collections import deque
 from collections.abc import Callable
@@ -26,7 +33,9 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
+from autograder import safe_files
 from autograder.batch import gradebook as gb
 from autograder.batch import roster
 from autograder.batch.grader import crashed_report, grade_job, prepare_worker
@@ -64,7 +73,7 @@ class MissingStudents(LookupError):
     pass
 
 
-def make_jobs(spec: Spec, coursedir, only: list[str]) -> list[Job]:
+def make_jobs(spec: Spec, coursedir, only: list[str], fresh: bool = False) -> list[Job]:
     root = Path(coursedir.root)
     submitted = root / coursedir.submitted_directory
     found = roster.students(submitted, spec.assignment)
@@ -82,22 +91,11 @@ def make_jobs(spec: Spec, coursedir, only: list[str]) -> list[Job]:
             spec.course_root,
             spec.is_quiz,
             spec.points,
+            fresh,
         )
         for student in found
         if not only or student in only
     ]
-
-
-def _timestamp(job: Job) -> str | None:
-    """The submission time nbgrader's collect wrote, if any and if it parses."""
-    from nbgrader.utils import parse_utc
-
-    try:
-        text = (job.submission / "timestamp.txt").read_text(encoding="utf-8").strip()
-        parse_utc(text)
-    except (OSError, ValueError, TypeError, OverflowError):
-        return None
-    return text or None
 
 
 def _run_pool(queue: deque[Job], workers: int, grader: Grader, on_result: OnResult) -> list[Job]:
@@ -142,6 +140,36 @@ def grade_jobs(jobs: list[Job], workers: int, grader: Grader, on_result: OnResul
             on_result(job, to_gradescope(crashed_report(job, "the grading process died")), True)
 
 
+def _warn(console: Console, job: Job, what: str, error: Exception) -> None:
+    reason = safe_files.shown(f"{type(error).__name__}: {error}"[:300])
+    line = f"warning: {safe_files.shown(job.student)}: {what} ({reason})"
+    console.print(Text(line, style="yellow"))
+
+
+def _record(gradebook, spec: Spec, job: Job, results: dict) -> None:
+    roster.copy_notebook(job)
+    roster.write_results(job, results)
+    gb.record(gradebook, spec.cells, job.student, results, roster.read_timestamp(job.submission))
+
+
+def _roll_back(gradebook) -> None:
+    """Undo a failed record: SQLAlchemy refuses every later one until the session rolls back."""
+    with contextlib.suppress(Exception):  # a session that cannot must not stop the others either
+        gradebook.db.rollback()
+
+
+def _record_failure(gradebook, job: Job, error: Exception) -> dict:
+    """After recording ``job`` failed: roll the gradebook back, and leave a zero results.json
+    that never counts as graded (if it can still be written)."""
+    _roll_back(gradebook)
+    reason = f"the result could not be recorded: {type(error).__name__}"
+    results = to_gradescope(crashed_report(job, reason))
+    with contextlib.suppress(Exception):
+        roster.write_results(job, results)
+        os.utime(job.results, ns=(0, 0))
+    return results
+
+
 def run_batch(
     spec: Spec,
     coursedir,
@@ -150,10 +178,11 @@ def run_batch(
     force: bool,
     console: Console | None = None,
     grader: Grader = grade_job,
+    fresh: bool = False,
 ) -> Summary:
     console = console or Console()
     started = time.perf_counter()
-    jobs = make_jobs(spec, coursedir, only)
+    jobs = make_jobs(spec, coursedir, only, fresh)
     gradebook = gb.open_gradebook(coursedir, spec.cells)
     summary = Summary(students=len(jobs), max_score=spec.max_score)
     try:
@@ -166,10 +195,15 @@ def run_batch(
                 todo.append(job)
                 continue
             summary.skipped += 1
-            summary.scores.append(float(results.get("score", 0.0)))
-            if not gb.is_recorded(gradebook, spec.cells, job.student, results):
-                gb.record(gradebook, spec.cells, job.student, results, _timestamp(job))
-                summary.synced += 1
+            try:
+                if not gb.is_recorded(gradebook, spec.cells, job.student, results):
+                    gb.record(gradebook, spec.cells, job.student, results, roster.read_timestamp(job.submission))
+                    summary.synced += 1
+                summary.scores.append(float(results.get("score", 0.0)))
+            except Exception as error:  # noqa: BLE001 -- one student must never stop the batch
+                _warn(console, job, "its results.json could not be synced to the gradebook", error)
+                _roll_back(gradebook)
+                summary.failed += 1
         if summary.skipped:
             synced = f", {summary.synced} of them synced to the gradebook" if summary.synced else ""
             console.print(
@@ -188,9 +222,12 @@ def run_batch(
         grading_started = time.perf_counter()
 
         def on_result(job: Job, results: dict, failed: bool) -> None:
-            roster.copy_notebook(job)
-            roster.write_results(job, results)
-            gb.record(gradebook, spec.cells, job.student, results, _timestamp(job))
+            try:
+                _record(gradebook, spec, job, results)
+            except Exception as error:  # noqa: BLE001 -- one student must never stop the batch
+                _warn(console, job, "the result could not be recorded; the next run tries again",
+                      error)
+                results, failed = _record_failure(gradebook, job, error), True
             summary.graded += 1
             summary.failed += failed
             summary.scores.append(float(results["score"]))

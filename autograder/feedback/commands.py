@@ -1,4 +1,10 @@
-"""``autograder feedback ID``: a report for every autograded/<student>/<ID>/results.json."""
+"""``autograder feedback ID``: a report for every autograded/<student>/<ID>/results.json.
+
+One student never stops the others: a results.json that cannot be read, or one the report
+cannot be made of (a forged file), skips that student with a line on stderr, and the command
+exits 1 at the end with the count. Student names are shown escaped when they hold control
+characters or bytes that are not UTF-8.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from pathlib import Path
 import click
 
 from autograder import course as course_info
+from autograder.safe_files import shown
 
 
 def _component(value: str, what: str) -> str:
@@ -48,13 +55,20 @@ def feedback(assignment: str, course: Path | None, students: tuple[str, ...]) ->
         results_path = autograded / student / assignment / "results.json"
         results_json = _read_results(results_path)
         if isinstance(results_json, str):
-            click.echo(f"skipped {student}: cannot read {results_path} ({results_json})", err=True)
+            click.echo(f"skipped {shown(student)}: cannot read {shown(str(results_path))} "
+                       f"({shown(results_json)})", err=True)
             failures += 1
             continue
         submitted = root / "submitted" / student / assignment
         submission = submitted if submitted.is_dir() else autograded / student / assignment
         out_dir = root / "feedback" / student / assignment
-        path = write_report(submission, assignment, results_json, out_dir, root, student=student)
-        click.echo(f"wrote {path}")
+        try:
+            path = write_report(submission, assignment, results_json, out_dir, root, student=student)
+        except Exception as error:  # noqa: BLE001 -- one student must never stop the others
+            reason = shown(f"{type(error).__name__}: {error}"[:300])
+            click.echo(f"skipped {shown(student)}: cannot write the report ({reason})", err=True)
+            failures += 1
+            continue
+        click.echo(f"wrote {shown(str(path))}")
     if failures:
         raise click.ClickException(f"{failures} of {len(wanted)} reports not written")

@@ -1,4 +1,4 @@
-"""``autograder ci init|summary`` and ``autograder gradescope build`` (click groups)."""
+"""``autograder ci init|summary|public`` and ``autograder gradescope build`` (click groups)."""
 
 from __future__ import annotations
 
@@ -59,17 +59,39 @@ def ci_init(assignment: str | None, dest: Path, notebook: str | None, force: boo
     click.echo("set the repository (or organization) variable GRADER_REPOSITORY and the secret GRADER_TOKEN")
 
 
-@ci.command("summary")
-@click.argument("results", type=click.Path(path_type=Path, dir_okay=False))
-def ci_summary(results: Path) -> None:
-    """Print RESULTS (a results.json) as Markdown for the job summary; the last line is Points X/Y."""
+def _read_results(results: Path) -> dict:
     try:
         data = json.loads(results.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise click.UsageError(f"cannot read {results}: {getattr(error, 'strerror', None) or error}") from None
     if not isinstance(data, dict):
         raise click.UsageError(f"{results} is not a Gradescope results.json")
-    click.echo(summary.markdown(data))
+    return data
+
+
+@ci.command("summary")
+@click.argument("results", type=click.Path(path_type=Path, dir_okay=False))
+def ci_summary(results: Path) -> None:
+    """Print RESULTS (a results.json) as Markdown for the job summary; the last line is Points X/Y."""
+    click.echo(summary.markdown(_read_results(results)))
+
+
+@ci.command("public")
+@click.argument("results", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Where to write the copy (default: print it).")
+def ci_public(results: Path, output: Path | None) -> None:
+    """Write the copy of RESULTS a student may read: feedback and scores not yet published hidden.
+
+    Every test whose visibility is not "visible" gets the output "(shown when the results are
+    published)" and no score; the total stays (GitHub Classroom reads it from the log).
+    """
+    text = json.dumps(workflow.public_results(_read_results(results)), indent=2)
+    if output is None:
+        click.echo(text)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text + "\n", encoding="utf-8")
 
 
 @click.group()

@@ -1,7 +1,13 @@
 """The GitHub Actions workflow of a student repository (``autograder ci init``).
 
-The workflow installs the grader from the instructor's private repository at run time, so the
-student's repository holds the notebook and this file, never a reference or a key.
+The workflow clones the grader from the instructor's private repository at run time into
+``$RUNNER_TEMP/grader``, outside the checkout of the student's repository (``actions/checkout``
+only checks out under the workspace, hence a plain ``git clone``, its token in an environment
+variable, never stored), so the student's repository holds the notebook and this file, never a
+reference or a key, and no committed relative path or symbolic link leads into the grader.
+
+The grade goes to ``$RUNNER_TEMP/results.json``; what the student's repository keeps as an
+artifact, and what the job summary shows, is ``public_results`` of it.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import shlex
 from pathlib import Path, PurePosixPath
 
 from autograder.packaging import template
+from autograder.packaging.summary import HIDDEN
 
 WORKFLOW_PATH = Path(".github") / "workflows" / "autograde.yml"
 
@@ -70,3 +77,25 @@ def write_workflow(dest: Path, text: str, force: bool = False) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def public_results(results: dict) -> dict:
+    """The copy of ``results`` a student may read before the results are published.
+
+    A test whose visibility is not ``visible`` (a quiz with explanations after the due date)
+    keeps its name, max_score and visibility, but its output becomes ``HIDDEN`` and its score
+    ``None`` (its status goes): for a single choice the score alone says whether the letter is
+    right. The total (``score``, and the ``Points X/Y`` line GitHub Classroom needs) stays. A
+    test entry that is not an object (not ours) is left out.
+    """
+    tests = results.get("tests")
+    if not isinstance(tests, list):
+        return dict(results)
+    return {**results, "tests": [_public_test(test) for test in tests if isinstance(test, dict)]}
+
+
+def _public_test(test: dict) -> dict:
+    if test.get("visibility", "visible") == "visible":
+        return test
+    kept = {key: value for key, value in test.items() if key not in ("score", "status", "output")}
+    return {**kept, "score": None, "output": HIDDEN}

@@ -9,11 +9,17 @@
 
 Answers are read by ``answers.read_answer``, the same function behind the notebook's check cells.
 
-Feedback: the verdict, then the explanation of every choice the student picked. The key itself
-(and the explanation of right choices the student missed) is only written when the quiz shows
-explanations ``after_due_date``: Gradescope then hides the whole result until the due date, so
-nobody can use it to fix a resubmission. With ``explanations: immediately`` the result is visible
-at once, so the feedback explains the picks but never names a letter that was not picked.
+Feedback: the verdict, then explanations, which say in words whether a choice is right. What
+they may show depends on when the student reads them:
+
+* ``explanations: after_due_date``: everything, the key and the explanations of right choices
+  the student missed included. Gradescope hides the whole result until the due date, and the
+  GitHub workflow uploads only a public copy of results.json (``autograder ci public``).
+* ``explanations: immediately``: the result is read at once, and by anyone who resubmits. A
+  single choice explains the letter picked: whether it is right is exactly what the score
+  already says. A multiple choice explains the picks only when the whole answer is right;
+  otherwise only the verdict, else picking every letter would read out the key. A letter that
+  was not picked is never named.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ from autograder.quiz.bank import FREE_RESPONSE, MULTIPLE, Item, Quiz
 FREE_RESPONSE_QUOTE = 500
 #: What nbgrader leaves in an unanswered markdown answer cell.
 NBGRADER_TEXT_STUB = "YOUR ANSWER HERE"
+#: Instead of the explanations of a multiple choice that is not yet right (immediate feedback).
+WITH_A_RIGHT_ANSWER = "The explanations of your picks are shown once your whole answer is right."
 
 
 @dataclass(frozen=True)
@@ -55,8 +63,9 @@ def score_item(item: Item, answer: object, quiz: Quiz) -> ItemScore:
         verdict = "Correct."
     elif fraction > 0.0:
         verdict = "Partially correct."
-    elif item.type == MULTIPLE and right > 0:
-        verdict = "No credit: your wrong picks cancel your right ones."
+    elif item.type == MULTIPLE and right > 0 and quiz.explanations == "after_due_date":
+        verdict = "No credit: your wrong picks cancel your right ones."  # immediately: says more
+        # than the score does (that a right letter is among the picks), so only after the date
     else:
         verdict = "Incorrect."
     lines = [verdict]
@@ -65,7 +74,10 @@ def score_item(item: Item, answer: object, quiz: Quiz) -> ItemScore:
         lines.append(
             f"{', '.join(read.unknown)}: not among the choices ({listing}); counted as wrong picks."
         )
-    lines += [_explained(item, letter) for letter in read.letters]
+    if quiz.explanations == "after_due_date" or item.type != MULTIPLE or fraction == 1.0:
+        lines += [_explained(item, letter) for letter in read.letters]
+    else:
+        lines.append(WITH_A_RIGHT_ANSWER)
     if fraction < 1.0 and quiz.explanations == "after_due_date":
         lines.append(f"The answer: {', '.join(item.answer)}.")
         lines += [_explained(item, letter) for letter in item.answer if letter not in read.letters]
