@@ -6,6 +6,7 @@ judges and the mistake catalogue stay in this process.
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 import time
@@ -13,10 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
-from autograder import course, sandbox
+from autograder import course, sandbox, selfcheck
 from autograder.exercises import ASSIGNMENTS, Case, Exercise
+from autograder.exercises.base import Raised, Verdict, case_rng
+from autograder.selfcheck import Finding
 from autograder.submission import Submission, SubmissionError, defines, load
 
 _EXCEPTION = re.compile(r"[A-Za-z_][\w.]*(: |$)")
@@ -91,46 +92,112 @@ def _call_label(name: str, case_index: int, call_index: int) -> str:
     return f"{name}/{case_index}/{call_index}"
 
 
-def _case_problem(exercise: Exercise, case: Case, results: list[sandbox.StepResult]) -> str | None:
+def _outcomes(exercise: Exercise, results: list[sandbox.StepResult]) -> list[object] | str:
+    """The calls' values, a Raised for each call that failed, or the sentence that ends the
+    grading of this name (it is not implemented)."""
+    outcomes: list[object] = []
     for result in results:
-        if not result.ok:
-            error = result.error or "failed without a message"
-            if error.startswith("NotImplementedError"):
-                return f"{exercise.name} {NOT_IMPLEMENTED}"
-            if error.startswith(f"NameError: function '{exercise.name}'"):
-                return f"{exercise.name} is not defined: write `def {exercise.name}(...)` in your submission"
+        if result.ok:
+            outcomes.append(result.value)
+            continue
+        error = result.error or "failed without a message"
+        if error.startswith("NotImplementedError"):
+            return f"{exercise.name} {NOT_IMPLEMENTED}"
+        if error.startswith(f"NameError: function '{exercise.name}'"):
+            name = exercise.name
+            sentence = f"{name} is not defined: write `def {name}(...)` in your submission"
+        else:
             # The worker reports the student's exceptions as "<Type>: message"; its own failures
             # (timeouts, crashes, budget) are already sentences.
-            return f"{exercise.name} raised {error}" if _EXCEPTION.match(error) else error
+            sentence = f"{exercise.name} raised {error}" if _EXCEPTION.match(error) else error
+        outcomes.append(Raised(error, sentence))
+    return outcomes
+
+
+def _case_problem(
+    exercise: Exercise, case: Case, results: list[sandbox.StepResult]
+) -> Verdict | str:
+    """What the judge finds in one case, or the sentence that ends the grading of this name."""
+    outcomes = _outcomes(exercise, results)
+    if isinstance(outcomes, str):
+        return outcomes
     try:
-        problems = exercise.judge(case, [result.value for result in results])
+        return exercise.judge(case, outcomes)
     except Exception as error:  # noqa: BLE001 -- a hostile value that slipped past the type checks must not crash grading
-        return f"the result could not be checked ({type(error).__name__}); return plain NumPy arrays, dicts and floats"
-    return problems[0] if problems else None
+        text = (
+            f"the result could not be checked ({type(error).__name__}); "
+            "return plain NumPy arrays, dicts and floats"
+        )
+        return [Finding("", text)], []
+
+
+def _credit(exercise: Exercise, verdicts: list[Verdict]) -> tuple[float, list[str], int]:
+    """The rubric: (share of the points, the mistakes named, the cases no mistake explains).
+
+    Each catalogued mistake the answer makes keeps its declared share of the points, however
+    many cases show it; two mistakes multiply. When some case fails in a way no catalogued
+    mistake explains, only the cases passed outright count: the share is then that product
+    times the share of the cases passed.
+    """
+    findings = [finding for case_findings, _ in verdicts for finding in case_findings]
+    credits = {mistake.message: mistake.credit for mistake in exercise.catalogue}
+    chosen = selfcheck.explain(findings, list(credits))
+    unexplained = sum(
+        any(not set(f.mistakes) & set(chosen) for f in case_findings) for case_findings, _ in verdicts
+    )
+    share = math.prod(credits[message] for message in chosen)
+    if unexplained:
+        share *= sum(not case_findings for case_findings, _ in verdicts) / len(verdicts)
+    return share, chosen, unexplained
+
+
+def _rubric_lines(
+    exercise: Exercise, share: float, chosen: list[str], unexplained: int, cases: int
+) -> list[str]:
+    credits = {mistake.message: mistake.credit for mistake in exercise.catalogue}
+    lines = [f"Credit {share * 100:.4g}% of the points:"]
+    lines += [f"- {message} (keeps {credits[message]:.0%})" for message in chosen]
+    if unexplained:
+        lines.append(
+            f"- {unexplained} of {cases} cases fail in a way no catalogued mistake explains: "
+            "only the cases passed count"
+        )
+    return lines
 
 
 def judge_exercise(
     exercise: Exercise, cases: list[Case], results: dict[str, sandbox.StepResult], points: float, cell_error: str | None
 ) -> NameResult:
-    """Score = points x (cases passed / cases), with one feedback line per case.
+    """Score = points x the rubric's credit, with one feedback line per case.
 
+    Right on every hidden case: full points. Wrong only in catalogued ways: each mistake keeps
+    its declared share (``Mistake.credit``), whatever the cases drawn. Wrong in a way the
+    catalogue does not explain: that share times the share of cases passed (see :func:`_credit`).
     A cell that raised still counts when it defined the function before raising; the feedback
     then mentions the error. A function that was never defined scores 0 with the cell's error.
     """
     first = results[_call_label(exercise.name, 0, 0)] if cases else None
     if cell_error is not None and (first is None or (first.error or "").startswith("NameError")):
         return NameResult(exercise.name, 0.0, points, cell_error)
-    lines, passed = ([f"Note: {cell_error}"] if cell_error else []), 0
+    verdicts: list[Verdict] = []
     for index, case in enumerate(cases):
         calls = [results[_call_label(exercise.name, index, j)] for j in range(len(case.calls))]
-        problem = _case_problem(exercise, case, calls)
-        passed += problem is None
-        lines.append(f"\u2714 {case.label}" if problem is None else f"\u2718 {case.label}: {problem}")
-        if problem and problem.endswith(NOT_IMPLEMENTED):
-            return NameResult(exercise.name, 0.0, points, problem)
-    score = points * passed / len(cases)
-    summary = f"{passed}/{len(cases)} hidden checks passed"
-    return NameResult(exercise.name, round(score, 4), points, "\n".join([summary, *lines]))
+        verdict = _case_problem(exercise, case, calls)
+        if isinstance(verdict, str):
+            return NameResult(exercise.name, 0.0, points, verdict)
+        verdicts.append(verdict)
+    share, chosen, unexplained = _credit(exercise, verdicts)
+    passed = sum(not findings for findings, _ in verdicts)
+    lines = [f"{passed}/{len(cases)} hidden checks passed"]
+    if passed < len(cases):
+        lines += _rubric_lines(exercise, share, chosen, unexplained, len(cases))
+    notes = dict.fromkeys(note for _, case_notes in verdicts for note in case_notes)
+    lines += [f"Note: {note}" for note in ([cell_error] if cell_error else []) + list(notes)]
+    for case, (findings, _) in zip(cases, verdicts):
+        said = selfcheck.summary(findings, chosen)
+        lines.append(f"\u2718 {case.label}: {said}" if findings else f"\u2714 {case.label}")
+    score = points if passed == len(cases) else points * share
+    return NameResult(exercise.name, round(score, 4), points, "\n".join(lines))
 
 
 def _cell_errors(names: Sequence[str], owner: dict[str, str], results: dict[str, sandbox.StepResult]) -> dict[str, str | None]:
@@ -168,9 +235,8 @@ def grade(
         return failed_report(assignment, points, f"Your submission could not be read: {error}.", started)
 
     seed = secrets.randbits(32) if seed is None else seed
-    rng = np.random.default_rng(seed)
     execs, owner = select_cells(submission, names)
-    plan = {exercise.name: exercise.cases(rng) for exercise in exercises}
+    plan = {exercise.name: exercise.cases(case_rng(seed, exercise.name)) for exercise in exercises}
     calls = [
         sandbox.Call(_call_label(name, i, j), name, args, kwargs, group=name)
         for name, cases in plan.items()

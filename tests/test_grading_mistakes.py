@@ -1,10 +1,11 @@
 """Classic mistakes lose points on their own graded name only, and the feedback names them.
 
 Every entry of the mistake catalogue (``Exercise.catalogue`` of every assignment) is graded
-through ``grading.grade`` with an in-process stand-in for the worker, because the catalogue's
-buggy functions are Python objects of the grader, not source text; results still travel through
-the worker's wire format. The mistakes the brief lists for mini-batches and initializers, and a
-few value mistakes, are also written as student source and graded in the real worker.
+through ``grading.grade`` with an in-process stand-in for the worker, because each entry's
+example (a function that makes exactly that mistake) is a Python object of the grader, not
+source text; results still travel through the worker's wire format. Each keeps exactly its
+declared share of the points. The mistakes the brief lists for mini-batches and initializers,
+and a few value mistakes, are also written as student source and graded in the real worker.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from test_grading_support import (
     write,
 )
 
-from autograder import grading, sandbox
+from autograder import grading, sandbox, selfcheck
 from autograder.exercises import ASSIGNMENTS
 from autograder.exercises.initialization import (
     HE_MISTAKES,
@@ -35,21 +36,6 @@ from autograder.exercises.optimization import EPS_INSIDE, KEYS, PRECEDENCE
 from autograder.sandbox import wire
 
 BASE_SOURCE = {"optimization": OPTIMIZERS_SOURCE, "initialization": INITIALIZERS_SOURCE}
-
-
-def _initializer_with_variance(variance):
-    """A draw whose Var(W[l]) is variance(n_{l-1}, n_l): what the catalogued mistake does."""
-
-    def initialize(layers_dims):
-        rng = np.random.default_rng()
-        parameters = {}
-        for l in range(1, len(layers_dims)):
-            n_in, n_out = layers_dims[l - 1], layers_dims[l]
-            parameters[f"W{l}"] = rng.standard_normal((n_out, n_in)) * np.sqrt(variance(n_in, n_out))
-            parameters[f"b{l}"] = np.zeros((n_out, 1))
-        return parameters
-
-    return initialize
 
 
 def _in_process_worker(overrides: dict):
@@ -77,29 +63,31 @@ def _in_process_worker(overrides: dict):
 
 
 CATALOGUE = [
-    pytest.param(assignment, exercise.name, index, message, function, id=f"{exercise.name}-{index}")
+    pytest.param(assignment, exercise.name, index, mistake, id=f"{exercise.name}-{index}")
     for assignment, exercises in ASSIGNMENTS.items()
     for exercise in exercises
-    for index, (message, function) in enumerate(exercise.catalogue)
+    for index, mistake in enumerate(exercise.catalogue)
 ]
 KINDS = {exercise.name: exercise.kind for exercises in ASSIGNMENTS.values() for exercise in exercises}
 
 
-def test_the_catalogue_is_not_empty():
-    assert len(CATALOGUE) >= 40
-    assert {KINDS[p.values[1]] for p in CATALOGUE} == {"values", "initializer"}
+def test_the_catalogue_is_not_empty_and_every_entry_has_an_example_and_a_credit():
+    assert len(CATALOGUE) >= 100
+    assert {KINDS[p.values[1]] for p in CATALOGUE} == {"values", "minibatches", "initializer"}
+    for param in CATALOGUE:
+        mistake = param.values[3]
+        assert callable(mistake.example) and 0 < mistake.credit < 1, mistake.message
 
 
-@pytest.mark.parametrize("assignment, name, index, message, function", CATALOGUE)
-def test_every_catalogued_mistake_loses_points_on_its_name_only_and_is_named(
-        monkeypatch, tmp_path, assignment, name, index, message, function):
+@pytest.mark.parametrize("assignment, name, index, mistake", CATALOGUE)
+def test_every_catalogued_mistake_keeps_its_credit_on_its_name_only_and_is_named(
+        monkeypatch, tmp_path, assignment, name, index, mistake):
     seed = 100 + index  # other hidden cases for every entry
-    buggy = _initializer_with_variance(function) if KINDS[name] == "initializer" else function
-    monkeypatch.setattr(grading.sandbox, "run_steps", _in_process_worker({name: buggy}))
+    monkeypatch.setattr(grading.sandbox, "run_steps", _in_process_worker({name: mistake.example}))
     path = write(tmp_path / "submission.py", BASE_SOURCE[assignment])
     results = by_name(grading.grade(path, assignment, seed=seed))
-    assert results[name].score < results[name].max_score
-    assert message in results[name].output
+    assert results[name].score == round(results[name].max_score * mistake.credit, 4), results[name].output
+    assert mistake.message in results[name].output
     for other, result in results.items():
         if other != name:
             assert full_marks(result), (other, result.output)
@@ -126,7 +114,7 @@ MINIBATCH_MISTAKES = {
             X, Y = X[:, p], Y[:, p]
             return [(X[:, k * mini_batch_size:(k + 1) * mini_batch_size], Y[:, k * mini_batch_size:(k + 1) * mini_batch_size])
                     for k in range(m // mini_batch_size)]
-    ''', "the last batch of"),
+    ''', selfcheck.MB_LAST_MISSING),
     "rows shuffled": ('''
         def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
             rows = np.roll(np.random.default_rng(seed).permutation(X.shape[0]), 1)
@@ -172,27 +160,27 @@ def {name}(layers_dims):
 
 INIT_MISTAKES = {
     "first": {
-        "initialize_parameters_xavier": ("np.random.randn(n_out, n_in) * np.sqrt(1 / n_out)", XAVIER_MISTAKES[0][0]),
-        "initialize_parameters_he": ("np.random.randn(n_out, n_in) * np.sqrt(1 / n_in)", HE_MISTAKES[0][0]),
-        "initialize_parameters_random": ("np.random.randn(n_out, n_in)", RANDOM_MISTAKES[0][0]),
+        "initialize_parameters_xavier": ("np.random.randn(n_out, n_in) * np.sqrt(1 / n_out)", XAVIER_MISTAKES[0].message),
+        "initialize_parameters_he": ("np.random.randn(n_out, n_in) * np.sqrt(1 / n_in)", HE_MISTAKES[0].message),
+        "initialize_parameters_random": ("np.random.randn(n_out, n_in)", RANDOM_MISTAKES[0].message),
     },
     "second": {
-        "initialize_parameters_xavier": ("np.random.randn(n_out, n_in) * np.sqrt(2 / (n_in + n_out))", XAVIER_MISTAKES[1][0]),
-        "initialize_parameters_he": ("np.random.randn(n_out, n_in) * (2 / n_in)", HE_MISTAKES[2][0]),
-        "initialize_parameters_random": ("np.random.randn(n_out, n_in) * 100", RANDOM_MISTAKES[1][0]),
+        "initialize_parameters_xavier": ("np.random.randn(n_out, n_in) * np.sqrt(2 / (n_in + n_out))", XAVIER_MISTAKES[1].message),
+        "initialize_parameters_he": ("np.random.randn(n_out, n_in) * (2 / n_in)", HE_MISTAKES[2].message),
+        "initialize_parameters_random": ("np.random.randn(n_out, n_in) * 100", RANDOM_MISTAKES[1].message),
     },
     "third": {
-        "initialize_parameters_xavier": ("np.random.rand(n_out, n_in) * np.sqrt(1 / n_in)", "np.random.randn, not rand"),
+        "initialize_parameters_xavier": ("np.random.rand(n_out, n_in) * np.sqrt(1 / n_in)", selfcheck.INIT_NOT_CENTRED),
         "initialize_parameters_he": ("np.random.randn(n_out, n_in)", UNSCALED),
-        "initialize_parameters_random": ("np.random.randn(n_out, n_in) * 0.01", RANDOM_MISTAKES[2][0]),
+        "initialize_parameters_random": ("np.random.randn(n_out, n_in) * 0.01", RANDOM_MISTAKES[2].message),
     },
     "fourth": {
-        "initialize_parameters_xavier": ("np.random.randn(n_out, n_in) * (1 / n_in)", XAVIER_MISTAKES[3][0]),
-        "initialize_parameters_he": ("np.random.randn(n_out, n_in) * np.sqrt(2 / (n_in + n_out))", HE_MISTAKES[3][0]),
+        "initialize_parameters_xavier": ("np.random.randn(n_out, n_in) * (1 / n_in)", XAVIER_MISTAKES[3].message),
+        "initialize_parameters_he": ("np.random.randn(n_out, n_in) * np.sqrt(2 / (n_in + n_out))", HE_MISTAKES[3].message),
     },
     "fifth": {
-        "initialize_parameters_xavier": ("np.random.randn(n_out, n_in) * np.sqrt(2 / n_in)", XAVIER_MISTAKES[2][0]),
-        "initialize_parameters_he": ("np.random.randn(n_out, n_in) * np.sqrt(2 / n_out)", HE_MISTAKES[1][0]),
+        "initialize_parameters_xavier": ("np.random.randn(n_out, n_in) * np.sqrt(2 / n_in)", XAVIER_MISTAKES[2].message),
+        "initialize_parameters_he": ("np.random.randn(n_out, n_in) * np.sqrt(2 / n_out)", HE_MISTAKES[1].message),
     },
     "sixth": {
         "initialize_parameters_xavier": ("np.random.randn(n_out, n_in)", UNSCALED),

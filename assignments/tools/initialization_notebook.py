@@ -292,7 +292,8 @@ over **all** entries of the matrix $a^{[l]}$ (all units and all examples togethe
 length $L$.
 
 **What to check.** Start from $a^{[0]} = X$ but do not include its variance; apply $g$ in every
-layer, the last one included; use `np.var(a)` with no `axis`; return a NumPy array, not a list.
+layer, the last one included; use `np.var(a)` with no `axis`; return a NumPy array (a list of
+numbers is accepted too, but an array is preferred).
 """),
     Exercise(
         "activation_variances",

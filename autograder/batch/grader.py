@@ -3,14 +3,26 @@
 Student code never runs here: ``grade`` and ``grade_quiz`` spawn their own isolated worker and
 judge its plain-data answers in this process. If the grader itself raises, the student still gets
 a row (score 0 and a message) and the batch goes on.
+
+Each student's hidden cases come from their own seed, HMAC-SHA256(course secret, "<assignment>/
+<student>"), so a regrade (``autograde --force``) reproduces the grade; ``Job.fresh`` draws fresh
+cases instead. The secret is a file in the nbgrader course root, created on first use (mode
+0600): ``nbgrader generate_assignment`` only copies ``source/<id>/``, the Gradescope bundle only
+``assignments/source/<id>``, and the grading worker cannot read the course root (Landlock).
 """
 
 from __future__ import annotations
 
 import ctypes
+import hashlib
+import hmac
+import os
+import secrets
 import signal
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from autograder.batch.roster import Job
 from autograder.grading import Report, failed_report
@@ -20,6 +32,47 @@ GRADER_FAILED = (
     "this is not your fault, and your instructor will regrade it."
 )
 _PR_SET_PDEATHSIG = 1
+SECRET_FILE = ".autograder_secret"
+SEED_FROM_SECRET, SEED_FRESH = "course secret", "fresh"
+_SECRET_BYTES = 4096
+
+
+def _read_secret(path: Path) -> bytes:
+    handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(handle, "rb") as file:
+        secret = file.read(_SECRET_BYTES).strip()
+    if len(secret) < 32:
+        raise ValueError(f"{path} holds no usable secret; delete it to make a new one")
+    return secret
+
+
+def course_secret(course_root: Path) -> bytes:
+    """The course's secret, made on first use: parallel first uses agree (link, not rename)."""
+    path = Path(course_root) / SECRET_FILE
+    try:
+        return _read_secret(path)
+    except FileNotFoundError:
+        pass
+    handle, temporary = tempfile.mkstemp(dir=course_root, prefix=f"{SECRET_FILE}.")  # mode 0600
+    try:
+        with os.fdopen(handle, "w") as file:
+            file.write(secrets.token_hex(32) + "\n")
+            file.flush()
+            os.fsync(file.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another grading process made it first: use theirs
+    finally:
+        os.unlink(temporary)
+    return _read_secret(path)
+
+
+def student_seed(course_root: Path, assignment: str, student: str) -> int:
+    """One student's seed: the first 32 bits of HMAC-SHA256(secret, "<assignment>/<student>")."""
+    message = f"{assignment}/{student}".encode()
+    digest = hmac.new(course_secret(course_root), message, hashlib.sha256).digest()
+    return int.from_bytes(digest[:4], "big")
 
 
 def prepare_worker() -> None:
@@ -50,7 +103,11 @@ def grade_job(job: Job) -> tuple[dict, bool]:
         else:
             from autograder.grading import grade
 
-            report = grade(job.submission, job.assignment, job.course_root)
+            seed = None if job.fresh else student_seed(job.course_root, job.assignment, job.student)
+            report = grade(job.submission, job.assignment, job.course_root, seed)
     except Exception as error:  # noqa: BLE001 -- one submission must never stop the batch
         return to_gradescope(crashed_report(job, type(error).__name__)), True
-    return to_gradescope(report), False
+    results = to_gradescope(report)
+    if not job.is_quiz and isinstance(results.get("extra_data"), dict):
+        results["extra_data"]["seed_source"] = SEED_FRESH if job.fresh else SEED_FROM_SECRET
+    return results, False

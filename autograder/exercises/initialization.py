@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.exercises.base import Case, Exercise, initializer_exercise, values_exercise
+from autograder.exercises.base import (
+    PART,
+    Case,
+    Exercise,
+    Mistake,
+    initializer_exercise,
+    values_exercise,
+    whole,
+)
 from reference import initializers as ref
 
 UNSCALED = "the weights are not scaled: multiply np.random.randn(n_l, n_{l-1}) by the right factor"
@@ -27,25 +35,72 @@ def _stat_dims(rng: np.random.Generator) -> list[tuple[str, list[int]]]:
 
 
 XAVIER_MISTAKES = [
-    ("Var(W) uses n^[l], this layer's width; Xavier divides by n^[l-1], the previous layer's", lambda n_in, n_out: 1 / n_out),
-    ("this is Glorot's 2 / (n^[l-1] + n^[l]); the course's Xavier is Var(W) = 1 / n^[l-1]", lambda n_in, n_out: 2 / (n_in + n_out)),
-    ("this is He's 2 / n^[l-1]; Xavier (for tanh) is 1 / n^[l-1]", lambda n_in, n_out: 2 / n_in),
-    ("the standard deviation is 1 / n^[l-1] instead of the variance: multiply by np.sqrt(1 / n^[l-1])", lambda n_in, n_out: 1 / n_in**2),
-    (UNSCALED, lambda n_in, n_out: 1.0),
+    Mistake(
+        "Var(W) uses n^[l], this layer's width; Xavier divides by n^[l-1], the previous layer's",
+        PART,
+        variance=lambda n_in, n_out: 1 / n_out,
+    ),
+    Mistake(
+        "this is Glorot's 2 / (n^[l-1] + n^[l]); the course's Xavier is Var(W) = 1 / n^[l-1]",
+        PART,
+        variance=lambda n_in, n_out: 2 / (n_in + n_out),
+    ),
+    Mistake(
+        "this is He's 2 / n^[l-1]; Xavier (for tanh) is 1 / n^[l-1]",
+        PART,
+        variance=lambda n_in, n_out: 2 / n_in,
+    ),
+    Mistake(
+        "the standard deviation is 1 / n^[l-1] instead of the variance: "
+        "multiply by np.sqrt(1 / n^[l-1])",
+        PART,
+        variance=lambda n_in, n_out: 1 / n_in**2,
+    ),
+    Mistake(UNSCALED, PART, variance=lambda n_in, n_out: 1.0),
 ]
 
 HE_MISTAKES = [
-    ("He with 1 / n^[l-1] is Xavier: ReLU zeroes half of the signal, so He uses Var(W) = 2 / n^[l-1]", lambda n_in, n_out: 1 / n_in),
-    ("Var(W) uses n^[l], this layer's width; He divides by n^[l-1], the previous layer's", lambda n_in, n_out: 2 / n_out),
-    ("the standard deviation is 2 / n^[l-1] instead of the variance: multiply by np.sqrt(2 / n^[l-1])", lambda n_in, n_out: 4 / n_in**2),
-    ("this is Glorot's 2 / (n^[l-1] + n^[l]); He is Var(W) = 2 / n^[l-1]", lambda n_in, n_out: 2 / (n_in + n_out)),
-    (UNSCALED, lambda n_in, n_out: 1.0),
+    Mistake(
+        "He with 1 / n^[l-1] is Xavier: ReLU zeroes half of the signal, "
+        "so He uses Var(W) = 2 / n^[l-1]",
+        PART,
+        variance=lambda n_in, n_out: 1 / n_in,
+    ),
+    Mistake(
+        "Var(W) uses n^[l], this layer's width; He divides by n^[l-1], the previous layer's",
+        PART,
+        variance=lambda n_in, n_out: 2 / n_out,
+    ),
+    Mistake(
+        "the standard deviation is 2 / n^[l-1] instead of the variance: "
+        "multiply by np.sqrt(2 / n^[l-1])",
+        PART,
+        variance=lambda n_in, n_out: 4 / n_in**2,
+    ),
+    Mistake(
+        "this is Glorot's 2 / (n^[l-1] + n^[l]); He is Var(W) = 2 / n^[l-1]",
+        PART,
+        variance=lambda n_in, n_out: 2 / (n_in + n_out),
+    ),
+    Mistake(UNSCALED, PART, variance=lambda n_in, n_out: 1.0),
 ]
 
 RANDOM_MISTAKES = [
-    ("the weights have variance 1: this exercise multiplies np.random.randn by 10", lambda n_in, n_out: 1.0),
-    ("the weights are multiplied by 100: multiply np.random.randn by 10", lambda n_in, n_out: 1e4),
-    ("the weights are scaled by 0.01: this exercise shows large weights, multiply by 10", lambda n_in, n_out: 1e-4),
+    Mistake(
+        "the weights have variance 1: this exercise multiplies np.random.randn by 10",
+        PART,
+        variance=lambda n_in, n_out: 1.0,
+    ),
+    Mistake(
+        "the weights are multiplied by 100: multiply np.random.randn by 10",
+        PART,
+        variance=lambda n_in, n_out: 1e4,
+    ),
+    Mistake(
+        "the weights are scaled by 0.01: this exercise shows large weights, multiply by 10",
+        PART,
+        variance=lambda n_in, n_out: 1e-4,
+    ),
 ]
 
 
@@ -55,9 +110,14 @@ def _variance_cases(rng: np.random.Generator) -> list[Case]:
         L = int(rng.integers(1, 6))
         dims = [int(rng.integers(2, 9)) for _ in range(L + 1)]
         parameters = ref.initialize(dims, "he", rng)
-        parameters = {k: v + (rng.standard_normal(v.shape) * 0.1 if k[0] == "b" else 0) for k, v in parameters.items()}
+        parameters = {
+            k: v + (rng.standard_normal(v.shape) * 0.1 if k[0] == "b" else 0)
+            for k, v in parameters.items()
+        }
         X = rng.standard_normal((dims[0], int(rng.integers(5, 40))))
-        cases.append(Case(f"{activation}, {L} layer{'s' * (L > 1)}", (((X, parameters, activation), {}),)))
+        cases.append(
+            Case(f"{activation}, {L} layer{'s' * (L > 1)}", (((X, parameters, activation), {}),))
+        )
     return cases
 
 
@@ -81,7 +141,9 @@ def _with_input(X, parameters, activation):
 
 
 def _per_unit(X, parameters, activation):
-    return np.array([np.mean(np.var(a, axis=1)) for a in _activations(X, parameters, activation)[1][1:]])
+    return np.array(
+        [np.mean(np.var(a, axis=1)) for a in _activations(X, parameters, activation)[1][1:]]
+    )
 
 
 def _std(X, parameters, activation):
@@ -94,21 +156,51 @@ def _no_bias(X, parameters, activation):
 
 
 EXERCISES: list[Exercise] = [
-    initializer_exercise("initialize_parameters_zeros", "zeros", ref.WEIGHT_VARIANCE["zeros"], [], _stat_dims),
-    initializer_exercise("initialize_parameters_random", "random", ref.WEIGHT_VARIANCE["random"], RANDOM_MISTAKES, _stat_dims),
-    initializer_exercise("initialize_parameters_xavier", "xavier", ref.WEIGHT_VARIANCE["xavier"], XAVIER_MISTAKES, _stat_dims),
-    initializer_exercise("initialize_parameters_he", "he", ref.WEIGHT_VARIANCE["he"], HE_MISTAKES, _stat_dims),
+    initializer_exercise(
+        "initialize_parameters_zeros", "zeros", ref.WEIGHT_VARIANCE["zeros"], [], _stat_dims
+    ),
+    initializer_exercise(
+        "initialize_parameters_random",
+        "random",
+        ref.WEIGHT_VARIANCE["random"],
+        RANDOM_MISTAKES,
+        _stat_dims,
+    ),
+    initializer_exercise(
+        "initialize_parameters_xavier",
+        "xavier",
+        ref.WEIGHT_VARIANCE["xavier"],
+        XAVIER_MISTAKES,
+        _stat_dims,
+    ),
+    initializer_exercise(
+        "initialize_parameters_he", "he", ref.WEIGHT_VARIANCE["he"], HE_MISTAKES, _stat_dims
+    ),
     values_exercise(
         "activation_variances",
         ref.activation_variances,
         _variance_cases,
         [
-            ("this is the variance of z[l] = W a[l-1] + b, before the activation g is applied", _var_of_z),
-            ("the result includes a[0] = X: return the variances of layers 1 .. L only", _with_input),
-            ("np.var was taken per unit (axis=1) and averaged: take np.var over all entries of a[l]", _per_unit),
-            ("np.std gives the standard deviation: use np.var", _std),
-            ("b[l] is left out: z[l] = W[l] a[l-1] + b[l]", _no_bias),
+            whole(
+                "this is the variance of z[l] = W a[l-1] + b, before the activation g is applied",
+                PART,
+                _var_of_z,
+            ),
+            whole(
+                "the result includes a[0] = X: return the variances of layers 1 .. L only",
+                PART,
+                _with_input,
+            ),
+            whole(
+                "np.var was taken per unit (axis=1) and averaged: "
+                "take np.var over all entries of a[l]",
+                PART,
+                _per_unit,
+            ),
+            whole("np.std gives the standard deviation: use np.var", PART, _std),
+            whole("b[l] is left out: z[l] = W[l] a[l-1] + b[l]", PART, _no_bias),
         ],
         public_count=3,
+        vector=True,
     ),
 ]
