@@ -211,7 +211,7 @@ def lock_down(scratch: str, limits: Limits, keep_fds: set[int]) -> dict[str, str
     mounts = _mount_layers(report, state, scratch, paths, limits, uid if root else None)
     user = _reach_python(paths, uid, mounts) if root else (
         "off: the grader does not run as root (the worker keeps the grader's uid)")
-    if user == "on" and report["disk"] != "on":
+    if root and report["disk"] != "on":
         os.chown(scratch, uid, uid)
 
     site = os.path.join(scratch, ".python")  # after the quota: the tmpfs hides what was there
@@ -225,9 +225,10 @@ def lock_down(scratch: str, limits: Limits, keep_fds: set[int]) -> dict[str, str
     except (OSError, ValueError) as exc:
         report["rlimits"] = f"off: {exc}"
 
-    if user == "on":
+    if root:  # whatever `user` says: student code never runs as root (a failure stops here)
         _become(uid)
-    elif not root:
+        user = "on"  # a stdlib left hidden from the uid only makes later imports fail
+    else:
         namespaces.drop_capabilities()  # those a user namespace gave
     report["user"] = user
     _apply(report, "keyring", "on", _join_session_keyring)

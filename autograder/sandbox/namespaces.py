@@ -85,13 +85,18 @@ def enter() -> dict[str, str]:
         why = f"off: the grader is not root and this host refuses it a user namespace ({exc.strerror})"
         return dict.fromkeys(NAMESPACES, why)
     try:
+        # A process that is not dumpable has root's /proc/self: dumpable only for these writes
+        # (the worker boots undumpable, so a worker of the same uid cannot open its memory).
+        _libc.prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0)
         for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
                            ("gid_map", f"{gid} {gid} 1")):
             with open(f"/proc/self/{name}", "w") as file:
                 file.write(text)
     except OSError as exc:
+        _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
         why = f"off: the user namespace could not map the grader's uid ({exc.strerror})"
         return dict.fromkeys(NAMESPACES, why)
+    _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
     return dict.fromkeys(NAMESPACES, "on")
 
 
@@ -232,11 +237,15 @@ def hide_shm() -> None:
                "mode=555,size=4k")
 
 
+#: Files in the scratch tmpfs: an empty file costs kernel memory but no bytes of `size`.
+SCRATCH_INODES = 16384
+
+
 def scratch_quota(scratch: str, size: int, owner: int | None) -> None:
     """Cover the scratch dir with a tmpfs of `size` bytes owned by `owner`: all files fit in it."""
     ids = f",uid={owner},gid={owner}" if owner is not None else ""
     _mount("tmpfs", scratch, "tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC,
-           f"mode=700,size={size}{ids}")
+           f"mode=700,size={size},nr_inodes={SCRATCH_INODES}{ids}")
 
 
 def hidden_ancestor(path: str, uid: int) -> str | None:

@@ -30,7 +30,10 @@ from autograder.sandbox.steps import Call, Exec, Fetch, Limits, Step, StepResult
 from autograder.sandbox.worker import FRAME
 
 _ROOT = str(Path(__file__).resolve().parents[2])
-_BOOT = f"import sys; sys.path.insert(0, {_ROOT!r}); from autograder.sandbox.worker import main; main()"
+#: Undumpable first of all (PR_SET_DUMPABLE = 4): while it starts, a worker of the same uid on a
+#: host without namespaces could otherwise open its /proc/<pid>/mem.
+_BOOT = ("import ctypes; ctypes.CDLL(None).prctl(4, 0, 0, 0, 0); import sys; "
+         f"sys.path.insert(0, {_ROOT!r}); from autograder.sandbox.worker import main; main()")
 _REPORT_BYTES = 64 * 1024
 _CHUNK = 1 << 20
 _DRAIN_READS = 16  # more than a pipe holds (at most 1 MiB unprivileged)
@@ -403,9 +406,20 @@ def _skip_group(steps: list[Step], results: list[StepResult | None], failed: int
             results[index] = StepResult(steps[index].label, False, error=reason)
 
 
+@lru_cache(maxsize=1)
+def _undumpable_grader() -> None:
+    """The grading process becomes undumpable before its first worker: a worker that keeps the
+    grader's uid (no user namespace, no Landlock) may then not open its /proc/<pid>/mem or
+    environ, where scores and secrets live."""
+    import ctypes
+
+    ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
+
+
 def run_steps(steps: Sequence[Exec | Call | Fetch],
               limits: Limits = DEFAULT_LIMITS) -> tuple[list[StepResult], dict[str, str]]:
     """Run the steps in a locked-down worker; one result per step, plus the isolation report."""
+    _undumpable_grader()
     steps = list(steps)
     if not all(isinstance(step, (Exec, Call, Fetch)) for step in steps):
         raise TypeError("steps must be Exec, Call or Fetch")
@@ -446,6 +460,7 @@ def run_steps(steps: Sequence[Exec | Call | Fetch],
 
 @lru_cache(maxsize=8)
 def _cached_report(settings: tuple[str | None, ...]) -> tuple[tuple[str, str], ...]:
+    _undumpable_grader()
     outcome = _Session([], DEFAULT_LIMITS, time.monotonic() + 30.0, [0]).run()
     return tuple((outcome.report or {"worker": f"off: {outcome.failure}"}).items())
 
