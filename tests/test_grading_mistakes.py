@@ -18,6 +18,7 @@ from test_grading_support import (
     INITIALIZERS_SOURCE,
     OPTIMIZERS_SOURCE,
     by_name,
+    drawing_initializer,
     full_marks,
     initializers_with,
     optimizers_with,
@@ -145,17 +146,6 @@ def test_minibatch_mistakes_lose_points_on_random_mini_batches_only(minibatch_mi
     assert all(full_marks(r) for n, r in results.items() if n != "random_mini_batches")
 
 
-def _draw(name: str, expression: str) -> str:
-    """An initializer ``name`` whose W[l] is ``expression`` of n_in, n_out (a student's line)."""
-    return f'''
-def {name}(layers_dims):
-    parameters = {{}}
-    for l in range(1, len(layers_dims)):
-        n_in, n_out = layers_dims[l - 1], layers_dims[l]
-        parameters["W" + str(l)] = {expression}
-        parameters["b" + str(l)] = np.zeros((n_out, 1))
-    return parameters
-'''
 
 
 INIT_MISTAKES = {
@@ -191,7 +181,7 @@ INIT_MISTAKES = {
 @pytest.fixture(scope="module", params=sorted(INIT_MISTAKES))
 def init_mistakes(request, tmp_path_factory):
     mistakes = INIT_MISTAKES[request.param]
-    source = initializers_with("\n".join(_draw(name, expression) for name, (expression, _) in mistakes.items()))
+    source = initializers_with("\n".join(drawing_initializer(name, expression) for name, (expression, _) in mistakes.items()))
     path = write(tmp_path_factory.mktemp("init") / "mistakes.py", source)
     return by_name(grading.grade(path, "initialization", seed=32)), mistakes
 

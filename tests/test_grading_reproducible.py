@@ -26,6 +26,7 @@ from test_grading_support import (
     COURSE,
     INITIALIZERS_SOURCE,
     by_name,
+    drawing_initializer,
     full_marks,
     write,
 )
@@ -201,15 +202,6 @@ ZEROS = """
 def {name}(parameters):
     return {{"d" + k: np.zeros(w.shape, dtype={dtype}) for k, w in parameters.items()}}
 """
-DRAW = """
-def {name}(layers_dims):
-    parameters = {{}}
-    for l in range(1, len(layers_dims)):
-        n_in, n_out = layers_dims[l - 1], layers_dims[l]
-        parameters["W" + str(l)] = {expression}
-        parameters["b" + str(l)] = np.zeros((n_out, 1))
-    return parameters
-"""
 THREE_POINT = (
     "np.random.choice([-1.0, 0.0, 1.0], (n_out, n_in), p=[1 / 6, 2 / 3, 1 / 6]) * np.sqrt(3 * {v})"
 )
@@ -366,32 +358,32 @@ WRONG_FORMS = {
     ),
     "a three-point Xavier": (
         "initialize_parameters_xavier",
-        DRAW.format(
-            name="initialize_parameters_xavier", expression=THREE_POINT.format(v="1 / n_in")
+        drawing_initializer(
+            "initialize_parameters_xavier", THREE_POINT.format(v="1 / n_in")
         ),
         selfcheck.INIT_NOT_NORMAL,
     ),
     "a three-point He": (
         "initialize_parameters_he",
-        DRAW.format(name="initialize_parameters_he", expression=THREE_POINT.format(v="2 / n_in")),
+        drawing_initializer("initialize_parameters_he", expression=THREE_POINT.format(v="2 / n_in")),
         selfcheck.INIT_NOT_NORMAL,
     ),
     "a uniform mixture tuned to variance and kurtosis": (
         "initialize_parameters_xavier",
-        DRAW.format(name="initialize_parameters_xavier", expression=MIXTURE.format(v="1 / n_in")),
+        drawing_initializer("initialize_parameters_xavier", expression=MIXTURE.format(v="1 / n_in")),
         selfcheck.INIT_NOT_NORMAL,
     ),
     "a He draw with one repeated row": (
         "initialize_parameters_he",
-        DRAW.format(
-            name="initialize_parameters_he", expression=ONE_REPEATED_ROW.format(v="2 / n_in")
+        drawing_initializer(
+            "initialize_parameters_he", ONE_REPEATED_ROW.format(v="2 / n_in")
         ),
         selfcheck.INIT_REPEATED_ROWS,
     ),
     "Glorot for Xavier": (
         "initialize_parameters_xavier",
-        DRAW.format(
-            name="initialize_parameters_xavier",
+        drawing_initializer(
+            "initialize_parameters_xavier",
             expression="np.random.randn(n_out, n_in) * np.sqrt(2 / (n_in + n_out))",
         ),
         XAVIER_MISTAKES[1].message,
@@ -440,11 +432,10 @@ def test_an_unexplained_mistake_scores_the_share_of_cases_passed():
 
 OPTIMIZATION_MISTAKES = Path(grading.__file__).with_name("samples") / "optimization_mistakes.py"
 INITIALIZATION_MISTAKES = INITIALIZERS_SOURCE + textwrap.dedent(
-    DRAW.format(
-        name="initialize_parameters_xavier",
+    drawing_initializer("initialize_parameters_xavier",
         expression="np.random.randn(n_out, n_in) * np.sqrt(2 / (n_in + n_out))",
     )
-    + DRAW.format(name="initialize_parameters_he", expression=THREE_POINT.format(v="2 / n_in"))
+    + drawing_initializer("initialize_parameters_he", expression=THREE_POINT.format(v="2 / n_in"))
 )
 
 

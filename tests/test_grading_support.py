@@ -94,6 +94,19 @@ def initializers_with(extra: str) -> str:
     return INITIALIZERS_SOURCE + "\n\n" + textwrap.dedent(extra).strip() + "\n"
 
 
+def drawing_initializer(name: str, expression: str) -> str:
+    """An initializer ``name`` whose W[l] is ``expression`` of n_in, n_out (a student's line)."""
+    return f'''
+def {name}(layers_dims):
+    parameters = {{}}
+    for l in range(1, len(layers_dims)):
+        n_in, n_out = layers_dims[l - 1], layers_dims[l]
+        parameters["W" + str(l)] = {expression}
+        parameters["b" + str(l)] = np.zeros((n_out, 1))
+    return parameters
+'''
+
+
 def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
