@@ -140,7 +140,7 @@ def _credit(exercise: Exercise, verdicts: list[Verdict]) -> tuple[float, list[st
     times the share of the cases passed.
     """
     findings = [finding for case_findings, _ in verdicts for finding in case_findings]
-    credits = {mistake.message: mistake.credit for mistake in exercise.catalogue}
+    credits = exercise.credits
     chosen = selfcheck.explain(findings, list(credits))
     unexplained = sum(
         any(not set(f.mistakes) & set(chosen) for f in case_findings) for case_findings, _ in verdicts
@@ -154,7 +154,7 @@ def _credit(exercise: Exercise, verdicts: list[Verdict]) -> tuple[float, list[st
 def _rubric_lines(
     exercise: Exercise, share: float, chosen: list[str], unexplained: int, cases: int
 ) -> list[str]:
-    credits = {mistake.message: mistake.credit for mistake in exercise.catalogue}
+    credits = exercise.credits
     lines = [f"Credit {share * 100:.4g}% of the points:"]
     lines += [f"- {message} (keeps {credits[message]:.0%})" for message in chosen]
     if unexplained:

@@ -115,6 +115,18 @@ def open_path(path: Path) -> tuple[int, os.stat_result]:
         os.close(parent)
 
 
+def open_in(folder: Path, name: str) -> tuple[int, os.stat_result]:
+    """``open_at`` of entry ``name`` of ``folder``, the folder opened with :func:`open_path`
+    (a folder of a submission, ``submitted/<student>/<id>``: never itself through a link)."""
+    folder_fd, status = open_path(folder)
+    try:
+        if not stat.S_ISDIR(status.st_mode):
+            raise Refused(f"{shown(folder.name)} is {kind_of(status.st_mode)}")
+        return open_at(folder_fd, name, shown(name))
+    finally:
+        os.close(folder_fd)
+
+
 def open_inside(folder_fd: int, parts: Sequence[str]) -> tuple[int, os.stat_result]:
     """``open_at`` of ``parts`` (a relative path, one name per part) below an open folder.
 

@@ -139,13 +139,7 @@ def read_notebook(folder: Path, name: str) -> Notebook:
     """The notebook ``name`` in ``folder`` (neither one through a link), without its outputs."""
     label = shown(name)
     with _reading(label):
-        folder_fd, status = safe_files.open_path(folder)
-        try:
-            if not stat.S_ISDIR(status.st_mode):
-                raise Refused(f"{shown(folder.name)} is {safe_files.kind_of(status.st_mode)}")
-            fd, status = safe_files.open_at(folder_fd, name, label)
-        finally:
-            os.close(folder_fd)
+        fd, status = safe_files.open_in(folder, name)
     try:
         return _notebook(fd, status, label)
     finally:
@@ -379,7 +373,7 @@ def _notebook(fd: int, status: os.stat_result, label: str) -> Notebook:
         raise SubmissionError(
             f"{label} is not a valid notebook (its JSON is damaged): {ASK_FOR_NOTEBOOK}"
         ) from None
-    if notebook is None:  # nbformat 3: let nbformat convert it
+    if notebook is None:  # nbformat 3: cells in worksheets
         notebook = _upgraded(fd, status, label)
     _check_limits(notebook, label)
     return notebook

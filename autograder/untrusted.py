@@ -16,11 +16,13 @@ a terminal, a spreadsheet, GitHub or a web page do something. Each output gets o
 - :func:`csv_cell`: one line, and a spreadsheet never evaluates it (OWASP CSV injection).
 - :func:`markdown_inline`: inline Markdown (GitHub) that shows the text and makes no link, image,
   HTML, math, emphasis or block.
+- :func:`markdown_text`: markdown cells (a notebook copy) that render as their own text.
 - :func:`markdown_verbatim`: Markdown that shows multi-line text as it is (a code block).
 """
 
 from __future__ import annotations
 
+import html
 import math
 import re
 
@@ -130,6 +132,13 @@ def markdown_inline(value: object) -> str:
         text(value, one_line=True),
     )
     return _BLOCK_START.sub(lambda match: match.group()[:-1] + "\\" + match.group()[-1], line)
+
+
+def markdown_text(text: str) -> str:
+    """Markdown cells that render as their own text, lines kept (a notebook copy formgrader
+    renders): no HTML (``&``, ``<``, ``>`` as entities) and no link or image (brackets as
+    entities), so neither a script nor a ``javascript:`` URL."""
+    return html.escape(text, quote=False).replace("[", "&#91;").replace("]", "&#93;")
 
 
 def markdown_verbatim(value: object) -> str:

@@ -410,7 +410,7 @@ def test_combined_adam_mistakes_are_named_per_component_and_their_credits_multip
         "\u2718 t = 1, first step: s uses beta1" in result.output
         and "parameters: epsilon is inside the square root" in result.output
     )
-    credits = {m.message: m.credit for m in EXERCISES[name].catalogue}
+    credits = EXERCISES[name].credits
     expected = credits["s uses beta1: the second moment decays with beta2"] * credits[EPS_INSIDE]
     assert result.score == round(POINTS[name] * expected, 4)
 
@@ -462,7 +462,7 @@ def test_two_seeds_give_the_same_grade_in_the_real_worker(tmp_path, assignment):
     assert {n: r.score for n, r in first.items()} == {n: r.score for n, r in second.items()}
     for name, result in first.items():
         if name in expected:
-            credit = {m.message: m.credit for m in EXERCISES[name].catalogue}
+            credit = EXERCISES[name].credits
             named = [message for message in credit if expected[name] in message]
             assert result.score == round(result.max_score * credit[named[0]], 4), result.output
             assert expected[name] in result.output and expected[name] in second[name].output

@@ -108,7 +108,7 @@ def test_an_unprivileged_workers_grader_memory_is_out_of_reach_without_landlock(
     process_vm_writev but not open(2) of /proc/<pid>/mem. The student reads the grader's
     environment (tokens: `/proc/<ppid>/environ`) and overwrites the grader's memory: here a
     score the grader holds, in general the expected values, the judges, every result. The same
-    works on a concurrent worker during its start (before `forbid_inspection`): an fd opened on
+    worked on a concurrent worker while it started (still dumpable): an fd opened on
     its /proc/<pid>/mem stays valid after it turns non-dumpable.
     README says only that this host can "read what the grading user can read".
 

@@ -23,7 +23,6 @@ notebook has its grade_id, and then the source's (no forged points, no student-m
 from __future__ import annotations
 
 import functools
-import html
 import json
 import logging
 import os
@@ -34,7 +33,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import course, safe_files
+from autograder import course, safe_files, untrusted
 from autograder.submission import MAX_DEPTH, MAX_ENTRIES, Notebook, SubmissionError, read_notebook
 
 RESULTS = "results.json"
@@ -118,13 +117,7 @@ def read_timestamp(folder: Path) -> str | None:
     from nbgrader.utils import parse_utc
 
     try:
-        fd, status = safe_files.open_path(folder)
-        try:
-            if not stat.S_ISDIR(status.st_mode):
-                return None
-            file, status = safe_files.open_at(fd, "timestamp.txt", "timestamp.txt")
-        finally:
-            os.close(fd)
+        file, status = safe_files.open_in(folder, "timestamp.txt")
         try:
             if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_TIMESTAMP_BYTES:
                 return None
@@ -197,18 +190,12 @@ def _safe_copy(notebook: Notebook, source: _Source, assignment: str) -> dict:
         if cell.cell_type == "code":  # a locked cell shows the instructor's text, as in nbgrader
             copied |= {"execution_count": None, "outputs": [], "source": text}
         elif cell.cell_type == "markdown":
-            copied["source"] = _inert_markdown(text)
+            copied["source"] = untrusted.markdown_text(text)
         else:  # raw: nbconvert passes its text into the HTML untouched
             copied["source"] = ""
         cells.append(copied)
     metadata = {**source.metadata, "autograder": {"assignment": assignment}}
     return {"cells": cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": 5}
-
-
-def _inert_markdown(text: str) -> str:
-    """Markdown that renders as its own text: no HTML (``&``, ``<``, ``>`` as entities) and no
-    link or image (brackets as entities), so neither a script nor a ``javascript:`` URL."""
-    return html.escape(text, quote=False).replace("[", "&#91;").replace("]", "&#93;")
 
 
 def _unique_id(cell_id: str | None, index: int, ids: set[str]) -> str:

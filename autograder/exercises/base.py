@@ -96,6 +96,11 @@ class Exercise:
     #: extra entries of the self-check data (the components of a values exercise, ...)
     public_extra: Mapping = field(default_factory=dict)
 
+    @property
+    def credits(self) -> dict[str, float]:
+        """Each catalogued mistake's message -> the share of the points it keeps."""
+        return {mistake.message: mistake.credit for mistake in self.catalogue}
+
 
 def case_rng(seed: int, name: str) -> np.random.Generator:
     """The generator of one graded name's hidden cases: its own stream of the run's seed."""

@@ -232,7 +232,7 @@ def lock_down(scratch: str, limits: Limits, keep_fds: set[int]) -> dict[str, str
         namespaces.drop_capabilities()  # those a user namespace gave
     report["user"] = user
     _apply(report, "keyring", "on", _join_session_keyring)
-    namespaces.forbid_inspection()
+    namespaces.set_dumpable(False)  # again: the change of uid reset it
     _ok(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
     report["no_new_privs"] = "on"
 

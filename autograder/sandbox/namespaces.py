@@ -87,16 +87,16 @@ def enter() -> dict[str, str]:
     try:
         # A process that is not dumpable has root's /proc/self: dumpable only for these writes
         # (the worker boots undumpable, so a worker of the same uid cannot open its memory).
-        _libc.prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0)
+        set_dumpable(True)
         for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
                            ("gid_map", f"{gid} {gid} 1")):
             with open(f"/proc/self/{name}", "w") as file:
                 file.write(text)
     except OSError as exc:
-        _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+        set_dumpable(False)
         why = f"off: the user namespace could not map the grader's uid ({exc.strerror})"
         return dict.fromkeys(NAMESPACES, why)
-    _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    set_dumpable(False)
     return dict.fromkeys(NAMESPACES, "on")
 
 
@@ -128,7 +128,7 @@ def _keep(init: int, status_r: int, close: set[int]) -> NoReturn:
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)  # no core dump of the keeper either
+        set_dumpable(False)  # no core dump of the keeper either
         if number not in (signal.SIGKILL, signal.SIGSTOP):
             signal.signal(number, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {number})
@@ -142,7 +142,7 @@ def _init(worker: int, status_w: int, close: set[int]) -> NoReturn:
     for fd in close:
         os.close(fd)
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # PID 1 gets only the signals it handles
-    _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)  # the worker may not read init's /proc files
+    set_dumpable(False)  # the worker may not read init's /proc files
     status = 1 << 8
     while True:
         try:
@@ -286,6 +286,8 @@ def drop_capabilities() -> None:
     _ok(_libc.capset(ctypes.byref(header), ctypes.byref(data)), "capset")
 
 
-def forbid_inspection() -> None:
-    """Not dumpable: processes of the same uid may not ptrace it or read its /proc files."""
-    _ok(_libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0), "prctl(PR_SET_DUMPABLE)")
+def set_dumpable(dumpable: bool) -> None:
+    """Not dumpable: processes of the same uid may not ptrace it or open its /proc files (memory,
+    environ, fds), which then belong to root. A change of uid resets it to the host's
+    fs.suid_dumpable, so the worker sets it again after taking its own uid."""
+    _ok(_libc.prctl(_PR_SET_DUMPABLE, int(dumpable), 0, 0, 0), "prctl(PR_SET_DUMPABLE)")

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from autograder.sandbox import wire
+from autograder.sandbox import namespaces, wire
 from autograder.sandbox.landlock import ABI_VARIABLE
 from autograder.sandbox.policy import REQUIRE_VARIABLE
 from autograder.sandbox.steps import Call, Exec, Fetch, Limits, Step, StepResult
@@ -96,6 +96,14 @@ def _death(returncode: int, limits: Limits) -> str:
     return "the process exited (os._exit / crash) while running this step"
 
 
+@lru_cache(maxsize=1)
+def _undumpable_grader() -> None:
+    """The grading process becomes undumpable before its first worker: a worker that keeps the
+    grader's uid (no user namespace, no Landlock) may then not open its /proc/<pid>/mem or
+    environ, where scores and secrets live."""
+    namespaces.set_dumpable(False)
+
+
 class _ProtocolError(Exception):
     pass
 
@@ -126,6 +134,7 @@ class _Session:
         self.namespace_fd: int | None = None  # keeps the namespace (and its id) alive until swept
 
     def run(self) -> _Outcome:
+        _undumpable_grader()
         scratch = _make_scratch()
         try:
             self._run_in(scratch)
@@ -406,20 +415,9 @@ def _skip_group(steps: list[Step], results: list[StepResult | None], failed: int
             results[index] = StepResult(steps[index].label, False, error=reason)
 
 
-@lru_cache(maxsize=1)
-def _undumpable_grader() -> None:
-    """The grading process becomes undumpable before its first worker: a worker that keeps the
-    grader's uid (no user namespace, no Landlock) may then not open its /proc/<pid>/mem or
-    environ, where scores and secrets live."""
-    import ctypes
-
-    ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
-
-
 def run_steps(steps: Sequence[Exec | Call | Fetch],
               limits: Limits = DEFAULT_LIMITS) -> tuple[list[StepResult], dict[str, str]]:
     """Run the steps in a locked-down worker; one result per step, plus the isolation report."""
-    _undumpable_grader()
     steps = list(steps)
     if not all(isinstance(step, (Exec, Call, Fetch)) for step in steps):
         raise TypeError("steps must be Exec, Call or Fetch")
@@ -460,7 +458,6 @@ def run_steps(steps: Sequence[Exec | Call | Fetch],
 
 @lru_cache(maxsize=8)
 def _cached_report(settings: tuple[str | None, ...]) -> tuple[tuple[str, str], ...]:
-    _undumpable_grader()
     outcome = _Session([], DEFAULT_LIMITS, time.monotonic() + 30.0, [0]).run()
     return tuple((outcome.report or {"worker": f"off: {outcome.failure}"}).items())
 
