@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import time
 
 import numpy as np
@@ -146,28 +145,17 @@ def test_wire_caps_depth_nodes_arrays_and_bytes():
             wire.encode(value, caps)
 
 
-def _message(tree: bytes, arrays: list[bytes]) -> bytes:
-    parts = [wire.MAGIC, wire._LEN.pack(len(tree)), tree, wire._LEN.pack(len(arrays))]
-    for blob in arrays:
-        parts += [wire._LEN.pack(len(blob)), blob]
-    return b"".join(parts)
-
-
-def _npy(array: np.ndarray, allow_pickle: bool = False) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=allow_pickle)
-    return buffer.getvalue()
+def _message(tree: bytes) -> bytes:
+    return b"".join([wire.MAGIC, wire._LEN.pack(len(tree)), tree, wire._LEN.pack(0)])
 
 
 @pytest.mark.parametrize("blob", [
     b"", b"garbage", wire.MAGIC + b"\xff" * 8,
-    _message(b'["array", 0]', [_npy(np.array([{}]), allow_pickle=True)]),  # a pickle
-    _message(b'["array", 0]', [_npy(np.zeros(4))[:-8]]),  # data shorter than the header says
-    _message(b'["array", 0]', [_npy(np.zeros(4)).replace(b"(4,)", b"(10000000000,)")]),
-    _message(b'["array", 1]', [_npy(np.zeros(1))]),
-    _message(b'["float", 1.5]', []), _message(b"[" * 100000, []), _message(b'["eval", "1"]', []),
-    _message(b'["int", "' + b"9" * 5001 + b'"]', []),
-], ids=range(11))
+    wire.encode(np.zeros(4))[:-8],  # data shorter than the header says
+    _message(b'["array", 0]'),  # no such array
+    _message(b'["float", 1.5]'), _message(b"[" * 100000), _message(b'["eval", "1"]'),
+    _message(b'["int", "' + b"9" * 5001 + b'"]'),
+], ids=range(9))
 def test_wire_decode_rejects_hostile_bytes(blob):
     with pytest.raises(wire.WireError):
         wire.decode(blob)

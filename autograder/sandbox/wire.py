@@ -1,23 +1,41 @@
-"""Plain data on the wire: a JSON tree plus arrays as .npy blobs; never pickle.
+"""Plain data on the wire: a JSON tree plus arrays as raw bytes behind fixed headers; no pickle.
 
 `encode` only ever calls methods of exact builtin and numpy types, so a hostile value cannot run
 code through it.  `decode` trusts nothing: the bytes may come from a fully compromised worker.
 
-A message is ``MAGIC | tree length (u64) | JSON tree | array count (u64) | (length (u64) | .npy)*``.
+A message is ``MAGIC | tree length (u64) | JSON tree | array count (u64) | array*``, every
+integer little-endian, and each array is
+
+    dtype code (u8) | byte order (u8) | ndim (u8) | 5 zero bytes | data length (u64)
+    | shape (ndim u64, then 8 zero bytes when ndim is odd) | data | zero bytes to a multiple of 16
+
+The dtype code indexes `DTYPES`: 0 bool, 1-4 int8..int64, 5-8 uint8..uint64, 9-12 float16,
+float32, float64, longdouble. The byte order, 0 for little-endian data and 1 for big-endian, is
+the array's own (the encoder never converts). The data is the array's elements in C order,
+``prod(shape) * itemsize`` bytes (a 0-d array has no shape and one element). Spaces after the
+tree put the first array on a 16-byte boundary and every array keeps it, so each array's data
+starts on one. A message of another version (another MAGIC) is refused as not ours.
+
 Every size is bounded while parsing, never after, so a forged message costs the reader little
 more than an honest one of the same caps. With the default ``Caps()`` (100,000 parts, 256
 arrays, 64 MiB):
 
-* a message is at most ``caps.message_bytes`` (73.5 MiB) long; a reader refuses a longer one
+* a message is at most ``caps.message_bytes`` (71.2 MiB) long; a reader refuses a longer one
   from its length, and one whose tree is over its cap from its first ``PREFIX.size`` bytes
   (`check_prefix`), before it holds the rest;
 * the tree has its own cap, ``caps.tree_bytes`` (7.1 MiB), and is parsed only when it holds at
   most ``caps.structure`` (600,000) brackets, commas and colons outside its strings: that bounds
   the objects ``json.loads`` can make. No number literal but an array index, no NaN;
-* the arrays hold at most ``caps.bytes`` in total, and are views of the message's buffer when it
-  is writable (big-endian data is swapped in place): no copy.
+* at most ``caps.arrays`` arrays, each header checked field by field before its data is
+  touched: a known dtype code and byte order, at most 64 dimensions (numpy 2's own limit), a
+  data length equal to its shape's size (in exact integers: no overflow), the product of the
+  dimensions (a zero counted as one) at most ``caps.bytes``, and all arrays together at most
+  ``caps.bytes``. The data must then be in the message, so a forged shape never allocates
+  more than was sent. Padding is skipped unread;
+* the arrays are views of the message's buffer when it is writable (data not in the machine's
+  byte order is swapped in place), copies of their own data when it is read-only.
 
-So the reader's extra memory for one message is the message itself (at most 73.5 MiB, and only
+So the reader's extra memory for one message is the message itself (at most 71.2 MiB, and only
 what was actually sent, see `runner`) plus what parsing its tree takes: at most about 80 MiB
 (three copies of the tree, 600,000 JSON objects, then the decoded values); the worst forged tree
 measured takes 49 MiB (600,000 two-letter strings), an honest message at the caps 28 MiB
@@ -26,27 +44,38 @@ measured takes 49 MiB (600,000 two-letter strings), an honest message at the cap
 
 from __future__ import annotations
 
-import io
 import json
 import struct
+import sys
 from dataclasses import dataclass
+from math import prod
 
 import numpy as np
-from numpy.lib import format as npy
 
 from autograder.sandbox.steps import Unsupported
 
-MAGIC = b"AGW1"
-ARRAY_KINDS = "fiub"
+MAGIC = b"AGW2"
+#: The dtypes an array may have, in the order of their codes on the wire.
+DTYPES = tuple(np.dtype(t) for t in (
+    np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
+    np.float16, np.float32, np.float64, np.longdouble))
+#: The code of each dtype from its kind and size, the first code of a size winning: float64's
+#: where longdouble is no wider.
+_CODES = {(dtype.kind, dtype.itemsize): code for code, dtype in reversed(tuple(enumerate(DTYPES)))}
 _FLOAT_SCALARS = (np.float16, np.float32, np.float64, np.longdouble)
 _INT_SCALARS = (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64)
 _INT64 = np.iinfo(np.int64)
 _LEN = struct.Struct("<Q")
 #: The start of every message: MAGIC and the length of its JSON tree.
 PREFIX = struct.Struct("<4sQ")
-#: The longest .npy header read: magic, version, header length, then at most this many bytes.
-_NPY_HEADER = 10_000
-_NPY_PREAMBLE = 12
+#: An array's fixed header: dtype code, byte order, ndim, five zero bytes, data length.
+_ARRAY = struct.Struct("<BBB5xQ")
+_LITTLE, _BIG = 0, 1
+_NATIVE = _BIG if sys.byteorder == "big" else _LITTLE
+_MAX_NDIM = 64
+#: An array's shape for each ndim, padded to a multiple of 16 bytes.
+_SHAPES = [struct.Struct(f"<{ndim}Q{ndim % 2 * 8}x") for ndim in range(_MAX_NDIM + 1)]
+_ALIGN = 16
 #: Bytes of a JSON tree that make json.loads build a container or an item (see `_structure`).
 _STRUCTURAL = np.zeros(256, dtype=bool)
 _STRUCTURAL[list(b"[{,:")] = True
@@ -78,7 +107,7 @@ class Caps:
     @property
     def message_bytes(self) -> int:
         """The longest message `decode` accepts."""
-        per_array = _LEN.size + _NPY_PREAMBLE + _NPY_HEADER
+        per_array = _ARRAY.size + _SHAPES[_MAX_NDIM].size + _ALIGN - 1
         return PREFIX.size + self.tree_bytes + _LEN.size + self.arrays * per_array + self.bytes
 
 
@@ -92,7 +121,7 @@ class _Encoder:
         self.caps = caps
         self.nodes = 0
         self.size = 0
-        self.arrays: list[np.ndarray] = []
+        self.arrays: list[tuple[int, np.ndarray]] = []
 
     def _count(self, size: int) -> None:
         self.nodes += 1
@@ -139,34 +168,48 @@ class _Encoder:
 
     def _array(self, x: np.ndarray) -> object:
         dtype = x.dtype
-        if dtype.kind not in ARRAY_KINDS or dtype.fields is not None or dtype.subdtype:
+        code = _CODES.get((dtype.kind, dtype.itemsize))
+        if code is None or dtype.fields is not None or dtype.subdtype:
             return ["unsupported", "ndarray", f"dtype {dtype.str}"]
         if len(self.arrays) >= self.caps.arrays:
             raise WireError(f"the value holds more than {self.caps.arrays} arrays")
         self._count(x.nbytes)
-        self.arrays.append(x)
+        if not x.size and _extent(x.shape) > self.caps.bytes:
+            raise WireError(f"an array has more than {self.caps.bytes} elements")
+        self.arrays.append((code, x))
         return ["array", len(self.arrays) - 1]
+
+
+def _extent(shape: tuple[int, ...]) -> int:
+    """The product of the dimensions, a zero counted as one: what numpy must be able to index."""
+    return prod(n or 1 for n in shape)
 
 
 def _tree_too_large(caps: Caps) -> WireError:
     return WireError(f"the value's tree is larger than {caps.tree_bytes} bytes")
 
 
+def _array_parts(code: int, array: np.ndarray) -> list:
+    """An array's header, shape, data and padding; the data is the array itself when it is
+    C-contiguous (``bytes.join`` reads its buffer), else one copy in C order."""
+    ndim, nbytes = array.ndim, array.nbytes
+    order = _NATIVE if array.dtype.isnative else 1 - _NATIVE
+    data = array if array.flags.c_contiguous else array.tobytes()
+    return [_ARRAY.pack(code, order, ndim, nbytes), _SHAPES[ndim].pack(*array.shape), data,
+            bytes(-nbytes % _ALIGN)]
+
+
 def encode(value: object, caps: Caps = Caps()) -> bytes:
-    """Plain data -> bytes: MAGIC, JSON tree, then each array as a length-prefixed .npy blob."""
+    """Plain data -> bytes: MAGIC, JSON tree, then each array's header and raw data."""
     encoder = _Encoder(caps)
     tree = json.dumps(encoder.tree(value, 0), ensure_ascii=True, allow_nan=False,
                       separators=(",", ":")).encode()
+    tree += b" " * (-(PREFIX.size + len(tree) + _LEN.size) % _ALIGN)
     if len(tree) > caps.tree_bytes:
         raise _tree_too_large(caps)
-    # Spaces after the tree put the first array's data on a 16-byte boundary (each .npy header
-    # ends on a multiple of 64), so the reader can use float64 data where it lies.
-    tree += b" " * (-(PREFIX.size + len(tree) + 2 * _LEN.size) % 16)
     parts = [PREFIX.pack(MAGIC, len(tree)), tree, _LEN.pack(len(encoder.arrays))]
-    for array in encoder.arrays:
-        buffer = io.BytesIO()
-        npy.write_array(buffer, array, allow_pickle=False)
-        parts += [_LEN.pack(buffer.tell()), buffer.getvalue()]
+    for code, array in encoder.arrays:
+        parts += _array_parts(code, array)
     return b"".join(parts)
 
 
@@ -235,40 +278,32 @@ def _parse_tree(tree: memoryview, caps: Caps) -> object:
                       parse_constant=_no_literal)
 
 
-def _load_array(blob: memoryview, caps: Caps, budget: int) -> np.ndarray:
-    """One .npy blob holding at most ``budget`` bytes of data."""
-    stream = io.BytesIO(blob[: _NPY_PREAMBLE + _NPY_HEADER])  # a copy of the header only
-    version = npy.read_magic(stream)
-    if version == (1, 0):
-        shape, fortran, dtype = npy.read_array_header_1_0(stream, max_header_size=_NPY_HEADER)
-    elif version == (2, 0):
-        shape, fortran, dtype = npy.read_array_header_2_0(stream, max_header_size=_NPY_HEADER)
-    else:
-        raise WireError(f"unsupported .npy version {version}")
-    if not isinstance(dtype, np.dtype) or dtype.kind not in ARRAY_KINDS or dtype.fields is not None:
-        raise WireError("array of a type that is not numeric")
-    if dtype.subdtype is not None or dtype.itemsize > 16:
-        raise WireError("array of a type that is not numeric")
-    if type(shape) is not tuple or not all(type(n) is int and 0 <= n <= caps.bytes for n in shape):
-        raise WireError("array with an invalid shape")
-    count = 1
-    for n in shape:
-        count *= n
-    start = stream.tell()
-    if count * dtype.itemsize != len(blob) - start:
+def _load_array(reader: _Reader, caps: Caps, budget: int) -> np.ndarray:
+    """The next array of the message, holding at most ``budget`` bytes of data."""
+    code, order, ndim, nbytes = _ARRAY.unpack(reader.take(_ARRAY.size))
+    if code >= len(DTYPES) or order not in (_LITTLE, _BIG) or ndim > _MAX_NDIM:
+        raise WireError("array with an invalid header")
+    shape = _SHAPES[ndim].unpack(reader.take(_SHAPES[ndim].size))
+    dtype = DTYPES[code]
+    count = prod(shape)
+    if count * dtype.itemsize != nbytes:
         raise WireError("array whose size does not match its data")
-    if count * dtype.itemsize > budget:
+    if nbytes > budget:
         raise WireError(f"the arrays are larger than {caps.bytes} bytes in total")
+    if count == 0 and _extent(shape) > caps.bytes:
+        raise WireError("array with an invalid shape")
+    data = reader.take(nbytes)
+    reader.take(-nbytes % _ALIGN)
     if count == 0:
-        return np.zeros(shape, dtype.newbyteorder("="))
+        return np.zeros(shape, dtype)
     # A view of the message, whose buffer then lives as long as the array; a copy only when the
     # buffer is read-only (arrays handed to judges and students must be writable).
-    flat = np.frombuffer(blob, dtype=dtype, count=count, offset=start)
-    if blob.readonly:
+    flat = np.frombuffer(data, dtype)
+    if data.readonly:
         flat = flat.copy()
-    if not dtype.isnative:
-        flat = flat.byteswap(inplace=True).view(dtype.newbyteorder("="))
-    return flat.reshape(shape[::-1]).T if fortran else flat.reshape(shape)
+    if order != _NATIVE:
+        flat.byteswap(inplace=True)
+    return flat.reshape(shape)
 
 
 class _Decoder:
@@ -289,7 +324,8 @@ class _Decoder:
         if len(args) != 1:
             raise WireError("malformed value")
         (arg,) = args
-        if tag in ("int", "float", "npint", "npfloat") and (type(arg) is not str or len(arg) > 5000):
+        numeric = tag in ("int", "float", "npint", "npfloat")
+        if numeric and (type(arg) is not str or len(arg) > 5000):
             raise WireError("malformed number")
         if tag == "int":
             return int(arg)
@@ -340,13 +376,14 @@ def decode(blob: bytes | bytearray | memoryview, caps: Caps = Caps()) -> object:
         if count > caps.arrays:
             raise WireError("too many arrays")
         arrays: list[np.ndarray] = []
+        budget = caps.bytes
         for _ in range(count):
-            budget = caps.bytes - sum(array.nbytes for array in arrays)
-            arrays.append(_load_array(reader.take(reader.length()), caps, budget))
+            arrays.append(_load_array(reader, caps, budget))
+            budget -= arrays[-1].nbytes
         if reader.at != len(view):
             raise WireError("trailing bytes")
         return _Decoder(arrays, caps).value(tree, 0)
     except WireError:
         raise
-    except (ValueError, TypeError, RecursionError, OverflowError, UnicodeError, SyntaxError) as exc:
+    except (ValueError, TypeError, RecursionError, OverflowError, UnicodeError) as exc:
         raise WireError(f"malformed message ({type(exc).__name__})") from None
