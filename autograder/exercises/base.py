@@ -13,7 +13,6 @@ The rubric: each catalogued :class:`Mistake` declares the share of the points it
 
 from __future__ import annotations
 
-import copy
 import functools
 import inspect
 import math
@@ -107,10 +106,6 @@ def case_rng(seed: int, name: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(name.encode())])
 
 
-def _fresh(value: object) -> object:
-    return copy.deepcopy(value)
-
-
 def _forms(value: object) -> list[object]:
     return list(value) if isinstance(value, Either) else [value]
 
@@ -191,21 +186,28 @@ def values_exercise(
     _check_catalogue(name, mistakes)
 
     def bind(args: tuple, kwargs: dict) -> dict:
-        bound = signature.bind(*_fresh(args), **_fresh(kwargs))
+        # No copies: the course's rules and the mistakes' rules never change their inputs
+        # (tests/test_grading_judging.py), so every rule reads the case's own values.
+        bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
         return dict(bound.arguments)
 
-    def run(inputs: dict, rules: Mapping[str, Callable]) -> tuple[dict, object]:
+    def run(inputs: dict, rules: Mapping[str, Callable]) -> tuple[dict, object, dict]:
+        """The components in order (the first form of each), the returned value, and every
+        form each rule gave."""
         upstream: dict = {}
+        forms: dict = {}
         with np.errstate(
             all="ignore"
         ):  # some mistakes divide by zero; their output is still compared
             for stage in stages:
                 rule = rules.get(stage.name, stage.rule)
-                upstream[stage.name] = _forms(rule(inputs, upstream))[0]
+                forms[stage.name] = _forms(rule(inputs, upstream))
+                upstream[stage.name] = forms[stage.name][0]
         if stages[0].index is None:
-            return upstream, upstream[stages[0].name]
-        return upstream, tuple(upstream[s.name] for s in sorted(stages, key=lambda s: s.index))
+            return upstream, upstream[stages[0].name], forms
+        returned = tuple(upstream[s.name] for s in sorted(stages, key=lambda s: s.index))
+        return upstream, returned, forms
 
     def outputs(rule: Callable, inputs: dict, upstreams: Sequence[dict]) -> list[object]:
         values = []
@@ -235,11 +237,15 @@ def values_exercise(
                 notes.append(selfcheck.vector_note(name, got))
             got = selfcheck.as_vector(got)
         inputs = bind(args, kwargs)
-        right_up, expected = run(inputs, {})
+        right_up, expected, right_forms = run(inputs, {})
         if selfcheck.describe_difference(expected, got) is None:
-            return [], notes
-        upstreams = [right_up, *own_components(got)]
-        right = {stage.name: outputs(stage.rule, inputs, upstreams) for stage in stages}
+            return [], notes  # right: the catalogue is not looked at
+        own = own_components(got)
+        upstreams = [right_up, *own]
+        right = {
+            stage.name: right_forms[stage.name] + outputs(stage.rule, inputs, own)
+            for stage in stages
+        }
         wrongs = [
             selfcheck.Wrong(
                 m.message,
@@ -258,7 +264,7 @@ def values_exercise(
     def public_record(case: Case) -> dict:
         ((args, kwargs),) = case.calls
         inputs = bind(args, kwargs)
-        right_up, expected = run(inputs, {})
+        right_up, expected, _ = run(inputs, {})
         return {
             "label": case.label,
             "args": selfcheck.to_json(list(args)),

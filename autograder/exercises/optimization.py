@@ -42,13 +42,19 @@ Params = dict[str, np.ndarray]
 # Inputs
 
 
+def _sign(rng: np.random.Generator) -> int:
+    """-1 or 1, the draw of ``rng.choice([-1, 1])`` (which is ``rng.integers(0, 2)``), without
+    the cost of choice's checks."""
+    return (-1, 1)[int(rng.integers(0, 2))]
+
+
 def _widths(rng: np.random.Generator) -> list[tuple[str, list[int]]]:
     """Layer widths for one layer, three layers and a deep net, with non-square W."""
 
     def dims(layers: int) -> list[int]:
         widths = [int(rng.integers(2, 7))]
         for _ in range(layers):
-            widths.append(widths[-1] + int(rng.integers(1, 4)) * int(rng.choice([-1, 1])) or 1)
+            widths.append(widths[-1] + int(rng.integers(1, 4)) * _sign(rng) or 1)
         return [max(w, 1) for w in widths]
 
     return [("one layer", dims(1)), ("three layers", dims(3)), ("deep net, 6 layers", dims(6))]
