@@ -10,7 +10,7 @@ from typing import ClassVar
 
 import click
 
-from autograder import __version__
+from autograder import __version__, startup  # noqa: F401 -- first: the process's settings
 
 
 class _OneLineErrors(click.Group):
@@ -119,6 +119,9 @@ def main() -> None:
 def grade(submission: Path, assignment: str, results: Path, seed: int | None, course: Path | None, quiet: bool,
           require_isolation: str | None) -> None:
     """Grade SUBMISSION (a .ipynb, a .py or a submission folder) and write results.json."""
+    from autograder.sandbox import zygote
+
+    zygote.prestart()  # the worker template imports NumPy while this process imports the grader
     from autograder import course as course_info
     from autograder.exercises import ASSIGNMENTS
     from autograder.grading import grade as grade_submission

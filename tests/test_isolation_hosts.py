@@ -75,14 +75,16 @@ def _attack(source: str, function: str, *args) -> list:
 # --- other processes: a concurrent worker and the grader ---------------------------------------
 
 def _workers_below(parent: int) -> list[int]:
-    """Live worker processes that descend from `parent` (keeper, init and worker alike)."""
+    """Live worker processes that descend from `parent` (zygote, keeper, init and worker alike:
+    a worker forked by a zygote has the zygote's command line)."""
     children: dict[int, list[int]] = {}
     for entry in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{entry}/stat") as stat:
                 fields = stat.read().rsplit(")", 1)[1].split()
             with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
-                is_worker = b"autograder.sandbox.worker" in cmdline.read()
+                command = cmdline.read()
+            is_worker = b"autograder.sandbox.worker" in command or b"autograder.sandbox.zygote" in command
         except OSError:
             continue
         if fields[0] != "Z" and is_worker:
@@ -96,13 +98,30 @@ def _workers_below(parent: int) -> list[int]:
 
 
 def _victim_pids(expected: int) -> list[int]:
+    """The worker processes below this one: at least `expected` of a running worker (keeper,
+    init, worker), plus the idle zygotes, which are this process's children."""
     give_up = time.monotonic() + 10
     while time.monotonic() < give_up:
         pids = _workers_below(os.getpid())
-        if len(pids) >= expected:
+        if len(set(pids) - set(_zygotes())) >= expected:
             return pids
         time.sleep(0.01)
     raise AssertionError(f"the victim's worker processes did not show up: {pids}")
+
+
+def _zygotes() -> list[int]:
+    """This process's zygotes (its children that run `autograder.sandbox.zygote`)."""
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                if parent == os.getpid() and b"autograder.sandbox.zygote" in cmdline.read():
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return found
 
 
 REACH = """

@@ -24,9 +24,10 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 USER = "autograder-test"
 #: The slow tests (timeouts: the grader's own timers) run as root, at each Landlock level.
 SUITES = ["tests/test_sandbox.py", "tests/test_sandbox_exploits.py", "tests/test_isolation_hosts.py",
-          "-m", "not slow"]
+          "tests/test_sandbox_zygote.py", "-m", "not slow"]
 #: Without user namespaces: the attacks, the report and honest work of the host isolation tests.
-ATTACKS = ["tests/test_isolation_hosts.py", "-k", "cannot or x32 or alone or full_marks or effective"]
+ATTACKS = ["tests/test_isolation_hosts.py", "tests/test_sandbox_zygote.py", "-k",
+           "cannot or x32 or alone or full_marks or effective or zygote"]
 LAUNCH = """
 import ctypes, os, sys
 sys.path.insert(0, sys.argv[1])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import functools
 import os
 import pwd
 import resource
@@ -40,8 +41,11 @@ def _ok(result: int, what: str) -> None:
         raise OSError(number, f"{what}: {os.strerror(number)}")
 
 
+@functools.cache
 def python_paths() -> dict[str, list[str]]:
-    """Directories the worker reads after lockdown: stdlib entries (not site-packages), numpy."""
+    """Directories the worker reads after lockdown: stdlib entries (not site-packages), numpy.
+
+    Looked up once per process: a zygote's workers inherit the answer (nobody may change it)."""
     stdlib = sysconfig.get_paths()["stdlib"]
     numpy_dir = os.path.dirname(np.__file__)
     numpy_libs = numpy_dir + ".libs"

@@ -7,6 +7,7 @@ step it was running: a fresh worker re-runs the Exec steps that succeeded and ca
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import json
@@ -16,24 +17,15 @@ import selectors
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from functools import lru_cache
-from pathlib import Path
 
-from autograder.sandbox import namespaces, wire
-from autograder.sandbox.landlock import ABI_VARIABLE
-from autograder.sandbox.policy import REQUIRE_VARIABLE
+from autograder.sandbox import wire, zygote
 from autograder.sandbox.steps import Call, Exec, Fetch, Limits, Step, StepResult
 from autograder.sandbox.worker import FRAME
 
-_ROOT = str(Path(__file__).resolve().parents[2])
-#: Undumpable first of all (PR_SET_DUMPABLE = 4): while it starts, a worker of the same uid on a
-#: host without namespaces could otherwise open its /proc/<pid>/mem.
-_BOOT = ("import ctypes; ctypes.CDLL(None).prctl(4, 0, 0, 0, 0); import sys; "
-         f"sys.path.insert(0, {_ROOT!r}); from autograder.sandbox.worker import main; main()")
 _REPORT_BYTES = 64 * 1024
 _CHUNK = 1 << 20
 _DRAIN_READS = 16  # more than a pipe holds (at most 1 MiB unprivileged)
@@ -41,23 +33,49 @@ _CRASH_SIGNALS = {signal.SIGSEGV: "a segmentation fault", signal.SIGBUS: "a bus 
                   signal.SIGABRT: "an abort"}
 _NOT_RUN = "not run: the grading time budget was used up"
 DEFAULT_LIMITS = Limits()
-#: The grader's settings that reach the worker through its otherwise scrubbed environment.
-_SETTINGS = (ABI_VARIABLE, REQUIRE_VARIABLE)
 
 
-def _command(progress_fd: int, plan_fd: int) -> list[str]:
-    # Like `python -I`, but keeping our own (scrubbed) environment so PYTHONHASHSEED applies.
-    safe_path = ["-P"] if sys.version_info >= (3, 11) else []
-    return [sys.executable, "-s", "-B", *safe_path, "-c", _BOOT, str(progress_fd), str(plan_fd)]
 
 
-def _environment(scratch: str) -> dict[str, str]:
-    return {
-        "PATH": "/usr/bin:/bin", "HOME": scratch, "TMPDIR": scratch, "LANG": "C.UTF-8",
-        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-        "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg",
-        **{name: os.environ[name] for name in _SETTINGS if os.environ.get(name)},
-    }
+class _Spawned:
+    """A worker started as a new process (no zygote on this host, or it failed)."""
+
+    def __init__(self, fds: tuple[int, int, int], scratch: str):
+        progress_w, output_w, plan_fd = fds
+        self.process = subprocess.Popen(
+            zygote.worker_command(progress_w, plan_fd), stdin=subprocess.DEVNULL, stdout=output_w,
+            stderr=output_w, pass_fds=(progress_w, plan_fd), cwd=scratch,
+            env=zygote.environment(scratch), start_new_session=True)
+        self.pid = self.process.pid
+
+    def end(self, grace: bool) -> int:
+        self.process.returncode = zygote.end_process(self.pid, grace)
+        return self.process.returncode
+
+
+class _Forked:
+    """A worker forked by a zygote, which reaps it."""
+
+    def __init__(self, fds: tuple[int, int, int], scratch: str, seconds: float):
+        """Raises ZygoteError when no zygote starts the worker: the session then starts over
+        (new pipes, new scratch dir) without one, as a half-started fork may hold these."""
+        try:
+            self.zygote = zygote.acquire()
+        except OSError as exc:
+            raise zygote.ZygoteError(f"the zygote could not be started ({exc})") from None
+        self.pid = self.zygote.start(fds, scratch, zygote.environment(scratch), seconds)
+
+    def end(self, grace: bool) -> int:
+        try:
+            code = self.zygote.end(grace)
+        except zygote.ZygoteError:  # it died or hung: the worker is ours to kill (best effort)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.pid, signal.SIGKILL)
+            return -signal.SIGKILL
+        zygote.release(self.zygote)
+        return code
+
+
 
 
 def _make_scratch() -> str:
@@ -96,14 +114,6 @@ def _death(returncode: int, limits: Limits) -> str:
     return "the process exited (os._exit / crash) while running this step"
 
 
-@lru_cache(maxsize=1)
-def _undumpable_grader() -> None:
-    """The grading process becomes undumpable before its first worker: a worker that keeps the
-    grader's uid (no user namespace, no Landlock) may then not open its /proc/<pid>/mem or
-    environ, where scores and secrets live."""
-    namespaces.set_dumpable(False)
-
-
 class _ProtocolError(Exception):
     pass
 
@@ -134,15 +144,19 @@ class _Session:
         self.namespace_fd: int | None = None  # keeps the namespace (and its id) alive until swept
 
     def run(self) -> _Outcome:
-        _undumpable_grader()
-        scratch = _make_scratch()
-        try:
-            self._run_in(scratch)
-        finally:
-            _remove_scratch(scratch)
+        zygote.undumpable_grader()
+        for forked in (True, False) if zygote.enabled() else (False,):
+            scratch = _make_scratch()
+            try:
+                self._run_in(scratch, forked)
+                break
+            except zygote.ZygoteError:  # raised only before the worker's first frame
+                continue
+            finally:
+                _remove_scratch(scratch)
         return self.outcome
 
-    def _run_in(self, scratch: str) -> None:
+    def _run_in(self, scratch: str, forked: bool) -> None:
         plan = {"scratch": scratch, "limits": dataclasses.asdict(self.limits),
                 "steps": [_plan_step(step) for step in self.plan]}
         with tempfile.TemporaryFile() as plan_file:
@@ -152,19 +166,24 @@ class _Session:
             progress_r, progress_w = os.pipe()
             output_r, output_w = os.pipe()
             try:
-                self.process = subprocess.Popen(
-                    _command(progress_w, plan_file.fileno()), stdin=subprocess.DEVNULL,
-                    stdout=output_w, stderr=output_w, pass_fds=(progress_w, plan_file.fileno()),
-                    cwd=scratch, env=_environment(scratch), start_new_session=True)
+                fds = (progress_w, output_w, plan_file.fileno())
+                self.process = (_Forked(fds, scratch, self.limits.startup_seconds) if forked
+                                else _Spawned(fds, scratch))
+            except BaseException:
+                os.close(progress_r)
+                os.close(output_r)
+                raise
             finally:
                 os.close(progress_w)
                 os.close(output_w)
         try:
             stop = self._watch(progress_r, output_r)
-            self._end_process(stop is None)
+            complete = len(self.outcome.results) == len(self.plan) and self.outcome.report is not None
+            # A worker that stopped early gets a moment to exit by itself: its status says why.
+            returncode = self._end_process(grace=stop is None and not complete)
             self._read_output(output_r)
-            if len(self.outcome.results) < len(self.plan) or self.outcome.report is None:
-                self._fail(stop or _death(self.process.returncode, self.limits))
+            if not complete:
+                self._fail(stop or _death(returncode, self.limits))
         finally:
             os.close(progress_r)
             os.close(output_r)
@@ -327,24 +346,16 @@ class _Session:
         self.output_left[0] -= len(kept)
         return kept if len(kept) == len(output) else kept + "\n[output truncated]"
 
-    def _end_process(self, exited: bool) -> None:
-        """SIGKILL the whole process group, then reap; a zombie leader keeps the group id ours."""
-        pid = self.process.pid
-        if exited:  # EOF on the progress pipe: give the worker a moment to exit by itself
-            give_up = time.monotonic() + 1.0
-            while time.monotonic() < give_up and not os.waitid(
-                    os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT):
-                time.sleep(0.002)
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.process.wait()
+    def _end_process(self, grace: bool) -> int:
+        """SIGKILL the whole process group, then reap (a zombie leader keeps the group id ours),
+        and sweep the worker's network namespace; the worker's returncode."""
+        returncode = self.process.end(grace)
         if self.namespace:
             _kill_namespace(self.namespace)
         if self.namespace_fd is not None:
             os.close(self.namespace_fd)
             self.namespace_fd = None
+        return returncode
 
     def _fail(self, reason: str) -> None:
         position = len(self.outcome.results)
@@ -464,4 +475,4 @@ def _cached_report(settings: tuple[str | None, ...]) -> tuple[tuple[str, str], .
 
 def isolation_report() -> dict[str, str]:
     """Which isolation layers this machine provides: layer -> "on" / "off: <why>" (cached)."""
-    return dict(_cached_report(tuple(os.environ.get(name) for name in _SETTINGS)))
+    return dict(_cached_report(tuple(os.environ.get(name) for name in zygote.SETTINGS)))

@@ -1,6 +1,6 @@
 """The worker process: locks itself down, then runs the steps in one shared namespace.
 
-Started by `runner` as `python -c BOOT <progress fd> <plan fd>`. It reads the whole plan before
+Started by `runner` as `python -c BOOT <progress fd> <plan fd>`, or forked by a `zygote`. It reads the whole plan before
 lockdown, and reports on the progress fd with frames `kind (1 byte) | position (u32) | length
 (u64) | payload`: I = isolation report, S = step started, D = step done (payload: wire message).
 Everything after the first student step is untrusted by the parent. When a layer that the grader
@@ -16,9 +16,10 @@ import json
 import os
 import struct
 import sys
+from typing import NoReturn
 
 from autograder.sandbox import policy, wire
-from autograder.sandbox.lockdown import lock_down
+from autograder.sandbox.lockdown import lock_down, python_paths
 from autograder.sandbox.steps import Limits
 
 FRAME = struct.Struct("<cIQ")
@@ -70,9 +71,8 @@ def _guarded_modules() -> list:
     import json.encoder
 
     import numpy
-    import numpy.lib.format
 
-    return [builtins, io, json, json.encoder, json.decoder, os, struct, numpy, numpy.lib.format, wire]
+    return [builtins, io, json, json.encoder, json.decoder, os, struct, numpy, wire]
 
 
 def _run(step: list, namespace: dict) -> object:
@@ -114,8 +114,23 @@ class _Capture(io.TextIOBase):
         return "".join(self.parts)
 
 
+def prepare() -> None:
+    """What every worker needs before its plan: the modules it guards, the paths it reads.
+
+    A zygote calls it once, so that the workers it forks start with this done; NumPy's random
+    module too (10 ms to import), which each forked worker reseeds from the system's entropy."""
+    _guarded_modules()
+    python_paths()
+    import numpy.random  # noqa: F401
+
+
 def main() -> None:
-    progress_fd, plan_fd = int(sys.argv[1]), int(sys.argv[2])
+    """A worker started as its own process: ``python -c BOOT <progress fd> <plan fd>``."""
+    serve(int(sys.argv[1]), int(sys.argv[2]))
+
+
+def serve(progress_fd: int, plan_fd: int) -> NoReturn:
+    """Read the plan, lock down, run the steps, report each on `progress_fd`; then exit."""
     with os.fdopen(plan_fd, "rb") as plan_file:
         plan = wire.decode(plan_file.read(), wire.Caps(depth=64, bytes=1 << 40, nodes=1 << 40, arrays=1 << 20))
     limits = Limits(**plan["limits"])
