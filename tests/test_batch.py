@@ -388,3 +388,32 @@ def test_student_option_grades_only_those_students(course):
 
     nobody = CliRunner().invoke(autograder_main, ["autograde", ASSIGNMENT, "--course", str(course), "--student", "zoe"])
     assert nobody.exit_code == 1 and "for zoe" in nobody.stderr
+
+
+def _rows(gradebook: Gradebook, student: str) -> dict:
+    """What the gradebook holds for a student's submission, free of generated ids."""
+    submission = gradebook.find_submission(ASSIGNMENT, student)
+    return {
+        "timestamp": submission.timestamp,
+        "notebooks": sorted(
+            (notebook.name, sorted(grade.name for grade in notebook.grades),
+             sorted(comment.name for comment in notebook.comments))
+            for notebook in submission.notebooks),
+    }
+
+
+def test_submissions_made_a_chunk_at_a_time_are_the_ones_nbgrader_makes(course):
+    from autograder.batch import gradebook as gb
+
+    spec = spec_for(ASSIGNMENT, course)
+    gradebook = gb.open_gradebook(course_directory(course), spec.cells)
+    try:
+        gradebook.add_student("by-nbgrader")
+        gradebook.add_submission(ASSIGNMENT, "by-nbgrader", timestamp="2025-03-01 09:30:00 UTC")
+        students = {f"s{index}": "2025-03-01 09:30:00 UTC" for index in range(70)}  # two chunks
+        assert gb.add_submissions(gradebook, spec.cells, {**students, "by-nbgrader": None}) == 70
+        assert gb.add_submissions(gradebook, spec.cells, students) == 0  # already there
+        expected = _rows(gradebook, "by-nbgrader")
+        assert expected["notebooks"] and all(_rows(gradebook, s) == expected for s in students)
+    finally:
+        gradebook.close()

@@ -88,6 +88,9 @@ def autograde(
     fresh: bool,
 ) -> None:
     """Grade every submitted/<student>/ASSIGNMENT/ of the course into autograded/ and the gradebook."""
+    from autograder.batch import pool
+
+    pool.warm_up()  # the grading processes' imports overlap this process's own (nbgrader)
     from autograder.batch.gradebook import GradebookError
     from autograder.batch.run import MissingStudents, run_batch
 

@@ -13,13 +13,10 @@ cases instead. The secret is a file in the nbgrader course root, created on firs
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import hmac
 import os
 import secrets
-import signal
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -31,7 +28,6 @@ GRADER_FAILED = (
     "Your submission could not be graded because the grader failed ({error}); "
     "this is not your fault, and your instructor will regrade it."
 )
-_PR_SET_PDEATHSIG = 1
 SECRET_FILE = ".autograder_secret"
 SEED_FROM_SECRET, SEED_FRESH = "course secret", "fresh"
 _SECRET_BYTES = 4096
@@ -73,16 +69,6 @@ def student_seed(course_root: Path, assignment: str, student: str) -> int:
     message = f"{assignment}/{student}".encode()
     digest = hmac.new(course_secret(course_root), message, hashlib.sha256).digest()
     return int.from_bytes(digest[:4], "big")
-
-
-def prepare_worker() -> None:
-    """Pool initializer: die with the batch (a killed batch leaves no orphans), leave Ctrl-C to it."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        except (OSError, AttributeError):
-            pass
 
 
 def crashed_report(job: Job, error: str) -> Report:

@@ -160,21 +160,33 @@ def write_results(job: Job, results: dict) -> None:
 
 
 def copy_notebook(job: Job) -> None:
-    """Put a safe copy of the student's notebook beside results.json, as nbgrader autograde does.
+    """Put a safe copy of the student's notebook beside results.json, as nbgrader autograde does."""
+    write_copy(job, notebook_copy(job))
+
+
+def notebook_copy(job: Job) -> bytes | None:
+    """The bytes of the safe copy of the student's notebook (see `copy_notebook`), or None.
 
     The copy is rebuilt from the cells (see the module's docstring); a notebook that cannot be
     read safely (a link, not a notebook, too big) gets no copy, and its results.json says why.
+    Built in the grading process; only the main process writes it (`write_copy`).
     """
-    name = f"{job.assignment}.ipynb"
-    copy = job.results.parent / name
     try:
-        notebook = read_notebook(job.submission, name)
+        notebook = read_notebook(job.submission, f"{job.assignment}.ipynb")
     except SubmissionError:  # nbgrader generate_feedback would stop at it
-        copy.unlink(missing_ok=True)
-        return
+        return None
     source = _source_cells(course.source_notebook(job.course_root, job.assignment))
     text = json.dumps(_safe_copy(notebook, source, job.assignment), indent=1, ensure_ascii=False)
-    write_atomically(copy, (text + "\n").encode("utf-8", "replace"))  # a lone surrogate: "?"
+    return (text + "\n").encode("utf-8", "replace")  # a lone surrogate: "?"
+
+
+def write_copy(job: Job, data: bytes | None) -> None:
+    """Write the notebook copy beside results.json; None removes an older one."""
+    copy = job.results.parent / f"{job.assignment}.ipynb"
+    if data is None:
+        copy.unlink(missing_ok=True)
+    else:
+        write_atomically(copy, data)
 
 
 def _safe_copy(notebook: Notebook, source: _Source, assignment: str) -> dict:

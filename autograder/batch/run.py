@@ -14,12 +14,11 @@ the reason, dated 1970 so that it never counts as graded: the next run grades th
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,16 +36,14 @@ from rich.text import Text
 
 from autograder import safe_files
 from autograder.batch import gradebook as gb
-from autograder.batch import roster
-from autograder.batch.grader import crashed_report, grade_job, prepare_worker
+from autograder.batch import pool, roster
+from autograder.batch.grader import crashed_report, grade_job
 from autograder.batch.roster import Job
 from autograder.batch.spec import Spec
 from autograder.results import to_gradescope
 
 Grader = Callable[[Job], tuple[dict, bool]]
-OnResult = Callable[[Job, dict, bool], None]
-#: Imported once by the fork server, so every pool worker starts with the grader loaded.
-PRELOAD = ["autograder.batch.grader", "autograder.grading", "autograder.quiz.grade", "autograder.results"]
+OnResult = Callable[[Job, dict, bool, bytes | None], None]
 
 
 @dataclass
@@ -98,16 +95,24 @@ def make_jobs(spec: Spec, coursedir, only: list[str], fresh: bool = False) -> li
     ]
 
 
+def graded(grader: Grader, job: Job) -> tuple[dict, bool, bytes | None]:
+    """In a grading process: the grade, and the notebook copy the main process will write."""
+    results, failed = grader(job)
+    try:
+        copy = roster.notebook_copy(job)
+    except Exception:  # noqa: BLE001 -- no copy costs only the copy
+        copy = None
+    return results, failed, copy
+
+
 def _run_pool(queue: deque[Job], workers: int, grader: Grader, on_result: OnResult) -> list[Job]:
     """Grade the queue with at most ``workers`` submissions in flight; the jobs in flight if the pool broke."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)  # a new pool (after a crash) starts in milliseconds
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=prepare_worker) as pool:
+    with pool.pool(workers) as executor:
         in_flight = {}
         while queue or in_flight:
             while queue and len(in_flight) < workers:
                 try:
-                    in_flight[pool.submit(grader, queue[0])] = queue[0]
+                    in_flight[executor.submit(graded, grader, queue[0])] = queue[0]
                 except BrokenProcessPool:
                     return list(in_flight.values())
                 queue.popleft()
@@ -116,13 +121,14 @@ def _run_pool(queue: deque[Job], workers: int, grader: Grader, on_result: OnResu
             for future in done:
                 job = in_flight.pop(future)
                 try:
-                    results, failed = future.result()
+                    results, failed, copy = future.result()
                 except BrokenProcessPool:
                     broken.append(job)
                     continue
                 except Exception as error:  # noqa: BLE001 -- e.g. a result that cannot come back
                     results, failed = to_gradescope(crashed_report(job, type(error).__name__)), True
-                on_result(job, results, failed)
+                    copy = None
+                on_result(job, results, failed, copy)
             if broken:
                 return [*broken, *in_flight.values()]
     return []
@@ -137,7 +143,8 @@ def grade_jobs(jobs: list[Job], workers: int, grader: Grader, on_result: OnResul
         suspects += _run_pool(queue, workers, grader, on_result)
     while suspects:
         for job in _run_pool(suspects, 1, grader, on_result):
-            on_result(job, to_gradescope(crashed_report(job, "the grading process died")), True)
+            on_result(job, to_gradescope(crashed_report(job, "the grading process died")), True,
+                      None)
 
 
 def _warn(console: Console, job: Job, what: str, error: Exception) -> None:
@@ -146,8 +153,8 @@ def _warn(console: Console, job: Job, what: str, error: Exception) -> None:
     console.print(Text(line, style="yellow"))
 
 
-def _record(gradebook, spec: Spec, job: Job, results: dict) -> None:
-    roster.copy_notebook(job)
+def _record(gradebook, spec: Spec, job: Job, results: dict, copy: bytes | None) -> None:
+    roster.write_copy(job, copy)
     roster.write_results(job, results)
     gb.record(gradebook, spec.cells, job.student, results, roster.read_timestamp(job.submission))
 
@@ -210,6 +217,8 @@ def run_batch(
                 f"{summary.skipped} already graded (newer results.json){synced}; --force regrades them"
             )
 
+        gb.add_submissions(gradebook, spec.cells,
+                           {job.student: roster.read_timestamp(job.submission) for job in todo})
         progress = Progress(
             TextColumn(f"grading {spec.assignment}"),
             BarColumn(),
@@ -221,9 +230,9 @@ def run_batch(
         )
         grading_started = time.perf_counter()
 
-        def on_result(job: Job, results: dict, failed: bool) -> None:
+        def on_result(job: Job, results: dict, failed: bool, copy: bytes | None) -> None:
             try:
-                _record(gradebook, spec, job, results)
+                _record(gradebook, spec, job, results, copy)
             except Exception as error:  # noqa: BLE001 -- one student must never stop the batch
                 _warn(console, job, "the result could not be recorded; the next run tries again",
                       error)
