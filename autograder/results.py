@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from autograder import untrusted
 from autograder.grading import Report
+
+if TYPE_CHECKING:  # rich loads when a table is printed (`grade -q` prints none)
+    from rich.console import Console
 
 #: Gradescope shows each test's output; keep it short enough to read and the file small.
 MAX_TEST_OUTPUT = 2000
@@ -90,6 +91,9 @@ def print_table(report: Report, console: Console | None = None) -> None:
     """One row per graded name: score and the first line of what went wrong, none before the
     results are published (in GitHub Actions the student reads the log). Every cell is a rich
     ``Text``, so brackets in student text are never markup."""
+    from rich.console import Console
+    from rich.table import Table
+
     console = console or Console()
     title = f"{report.assignment}: {report.score:g} / {report.max_score:g}"
     table = Table(title=untrusted.terminal(title), title_justify="left")

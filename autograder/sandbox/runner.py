@@ -24,7 +24,7 @@ from functools import lru_cache
 
 from autograder.sandbox import wire, zygote
 from autograder.sandbox.steps import Call, Exec, Fetch, Limits, Step, StepResult
-from autograder.sandbox.worker import FRAME
+from autograder.sandbox.wire import FRAME
 
 _REPORT_BYTES = 64 * 1024
 _CHUNK = 1 << 20

@@ -66,6 +66,9 @@ _FLOAT_SCALARS = (np.float16, np.float32, np.float64, np.longdouble)
 _INT_SCALARS = (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64)
 _INT64 = np.iinfo(np.int64)
 _LEN = struct.Struct("<Q")
+#: A frame on the worker's progress pipe: kind (1 byte) | position in the plan (u32) | payload
+#: length (u64), then the payload (see `worker`).
+FRAME = struct.Struct("<cIQ")
 #: The start of every message: MAGIC and the length of its JSON tree.
 PREFIX = struct.Struct("<4sQ")
 #: An array's fixed header: dtype code, byte order, ndim, five zero bytes, data length.

@@ -21,8 +21,8 @@ from typing import NoReturn
 from autograder.sandbox import policy, wire
 from autograder.sandbox.lockdown import lock_down, python_paths
 from autograder.sandbox.steps import Limits
+from autograder.sandbox.wire import FRAME
 
-FRAME = struct.Struct("<cIQ")
 ERROR_CHARS = 300
 
 
