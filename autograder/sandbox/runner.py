@@ -28,13 +28,12 @@ from autograder.sandbox.wire import FRAME
 
 _REPORT_BYTES = 64 * 1024
 _CHUNK = 1 << 20
+_STAGE_BYTES = 64 * 1024  # one read of the progress pipe, for frames smaller than this
 _DRAIN_READS = 16  # more than a pipe holds (at most 1 MiB unprivileged)
 _CRASH_SIGNALS = {signal.SIGSEGV: "a segmentation fault", signal.SIGBUS: "a bus error",
                   signal.SIGABRT: "an abort"}
 _NOT_RUN = "not run: the grading time budget was used up"
 DEFAULT_LIMITS = Limits()
-
-
 
 
 class _Spawned:
@@ -142,6 +141,7 @@ class _Session:
         self.header: tuple[bytes, int, int] | None = None  # of the frame being read
         self.namespace: str | None = None
         self.namespace_fd: int | None = None  # keeps the namespace (and its id) alive until swept
+        self.stage = memoryview(bytearray(_STAGE_BYTES))
 
     def run(self) -> _Outcome:
         zygote.undumpable_grader()
@@ -222,15 +222,31 @@ class _Session:
         self.reading, self.part, self.filled = reading, memoryview(buffer), filled
 
     def _receive(self, progress: io.FileIO, output_r: int) -> bool:
-        """Read what the pipe holds into the part of a frame being read; False at end of file."""
-        count = progress.readinto(self.part[self.filled:])
-        if count is None:  # nothing to read after all
+        """Read what the pipe holds into the parts of the frames being read; False at end of file.
+
+        A large part is read straight into its own buffer; anything else through a small staging
+        buffer, so that one read takes the several small frames a step sends (start, done):
+        each part is still filled, and checked, before the next one is made.
+        """
+        if len(self.part) - self.filled > _STAGE_BYTES:
+            count = progress.readinto(self.part[self.filled:])
+            if not count:
+                return count is None  # None: nothing to read after all; 0: end of file
+            self.filled += count
+            if self.filled == len(self.part):
+                self._part_read(output_r)
             return True
-        if count == 0:
-            return False
-        self.filled += count
-        if self.filled == len(self.part):
-            self._part_read(output_r)
+        count = progress.readinto(self.stage)
+        if not count:
+            return count is None
+        offset = 0
+        while offset < count:
+            take = min(len(self.part) - self.filled, count - offset)
+            self.part[self.filled:self.filled + take] = self.stage[offset:offset + take]
+            self.filled += take
+            offset += take
+            if self.filled == len(self.part):
+                self._part_read(output_r)
         return True
 
     def _part_read(self, output_r: int) -> None:

@@ -66,12 +66,20 @@ class Unsupported:
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits of one `run_steps` call; sizes in bytes, times in seconds."""
+    """Resource limits of one `run_steps` call; sizes in bytes, times in seconds.
 
-    step_seconds: float = 5.0
-    total_seconds: float = 60.0
-    cpu_seconds: int = 60
-    memory_bytes: int = 2 * GiB  # address space on top of what the worker uses after numpy import
+    A hostile submission may use each of them up, so they are what it costs the others: every
+    honest call of the course takes under 50 ms here (the reference's, and a student's Python
+    loops at the hidden cases' sizes), and the largest honest value is a few MiB. A step gets
+    40x that time, the address space fills in a fraction of it (a memory bomb then ends in a
+    MemoryError, not in a race with the timeout), and a submission that times out in every
+    graded name stays within the budget.
+    """
+
+    step_seconds: float = 2.0
+    total_seconds: float = 30.0
+    cpu_seconds: int = 30
+    memory_bytes: int = 512 * MiB  # address space on top of what the worker uses after numpy import
     file_bytes: int = 16 * MiB
     disk_bytes: int = 256 * MiB  # all files together: the scratch dir is a tmpfs of this size (root)
     open_files: int = 64
