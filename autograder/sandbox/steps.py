@@ -69,17 +69,18 @@ class Limits:
     """Resource limits of one `run_steps` call; sizes in bytes, times in seconds.
 
     A hostile submission may use each of them up, so they are what it costs the others: every
-    honest call of the course takes under 50 ms here (the reference's, and a student's Python
-    loops at the hidden cases' sizes), and the largest honest value is a few MiB. A step gets
-    40x that time, the address space fills in a fraction of it (a memory bomb then ends in a
-    MemoryError, not in a race with the timeout), and a submission that times out in every
-    graded name stays within the budget.
+    honest step of the course takes under 50 ms here (the reference's calls, a student's Python
+    loops at the hidden cases' sizes, a cell of definitions), and the largest honest value is a
+    few MiB. A step gets 20x that time; the address space fills in a fraction of it (a memory
+    bomb ends in a MemoryError, about 0.3 s here, well before the timeout: which comes first
+    decides whether a cell's definitions count); a submission that times out in every graded
+    name stays within the budget.
     """
 
-    step_seconds: float = 2.0
+    step_seconds: float = 1.0
     total_seconds: float = 30.0
     cpu_seconds: int = 30
-    memory_bytes: int = 512 * MiB  # address space on top of what the worker uses after numpy import
+    memory_bytes: int = 256 * MiB  # address space on top of what the worker uses after numpy import
     file_bytes: int = 16 * MiB
     disk_bytes: int = 256 * MiB  # all files together: the scratch dir is a tmpfs of this size (root)
     open_files: int = 64
