@@ -1,97 +1,258 @@
-"""Grade one course of completed notebooks with ``nbgrader autograde`` and with ours, in one run.
+"""Grade one course with ``autograder autograde``, ``nbgrader autograde`` and Otter, in one run.
 
     .venv/bin/python benchmarks/bench_grading.py [--students 200] [--jobs 2]
+        [--nbgrader-students 20 | --nbgrader-students all]
+        [--otter-venv /tmp/otter-venv | --no-otter]
+        [--cold 5]
 
-Builds a throw-away nbgrader course from assignments/, files the instructor's completed
-``optimization`` notebook for every student (every other one with a classic mistake patched in),
-then times, on the same files:
+Builds throw-away nbgrader courses from assignments/ and files the instructor's completed
+``optimization`` notebook for every student, every other one with one of eight classic mistakes
+(each edit checked to change its cell). Then times, on the same notebooks:
 
-1. ``nbgrader autograde optimization`` (one notebook at a time, in the student's kernel);
-2. ``autograder autograde optimization --jobs N`` (isolated workers, in parallel, into the same
-   kind of gradebook);
-3. one cold ``autograder grade`` of a single notebook from the command line (median of 3).
+1. ``autograder autograde optimization --jobs N --require-isolation all`` on all ``--students``
+   (every isolation layer required, results.json and nbgrader's gradebook written), and again
+   on the first ``--nbgrader-students`` of them;
+2. ``nbgrader autograde optimization`` on those first ``--nbgrader-students`` (about 5 s a
+   notebook: it executes every cell, demos included; ``all`` grades every one);
+3. Otter's ``otter run`` on the same subset, ``--jobs`` at once, when Otter is installed in
+   ``--otter-venv`` (see benchmarks/otter_course.py); otherwise a line says why it is skipped;
+4. ``autograder grade <completed notebook> --assignment optimization`` cold from the command
+   line, median of ``--cold`` runs, beside the floor: ``python -c "import numpy"``.
 
-Prints wall times, the ratio, submissions per second and the peak resident memory of the
-largest process of each run. The machine is shared and noisy: compare figures from one run.
+Prints the machine, then one row per command: notebooks, whole-command wall time and
+submissions/s (the honest figure), the grading phase (first to last result file written: the
+steady rate, without start-up), the peak RSS of the command's own process (VmHWM; not its
+kernels, pool or sandboxes) and the mean score; then the ratios of submissions/s, the mean
+score per mistake under each grader (so a reader sees the mistakes were graded), and the checks:
+every right notebook full marks and every mistaken one less, under ours. Exits 1 if a check of
+ours fails. The machine is shared and noisy: compare figures from one run.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
+import json
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
+from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
+import otter_course
+from course import (
+    ASSIGNMENT,
+    BIN,
+    MISTAKES,
+    Edit,
+    autograde_command,
+    completed_notebook,
+    grading_phase,
+    isolation_off,
+    machine,
+    max_score,
+    mixed_plan,
+    new_course,
+    reported_wall,
+    results,
+    run,
+    score_check,
+    submit,
+)
+from nbformat import NotebookNode
 
-from autograder import course as course_info
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-ASSIGNMENT = "optimization"
-MISTAKE = ("v[key] = beta * v[key] + (1 - beta) * grads[key]", "v[key] = beta * v[key] + grads[key]")
+@dataclass
+class Row:
+    label: str  # the command
+    name: str  # a column heading
+    seconds: float
+    phase: tuple[float, float] | None
+    peak_rss_mib: float | None
+    scores: dict[str, float]
+    max_score: float
+
+    def line(self) -> str:
+        count = len(self.scores)
+        phase = f"{self.phase[1]:8.2f}" if self.phase else "       -"
+        peak = f"{self.peak_rss_mib:8.0f}" if self.peak_rss_mib else "       -"
+        mean = statistics.mean(self.scores.values())
+        return (f"{self.label:<44} {count:>9} {self.seconds:8.1f} {count / self.seconds:8.2f} "
+                f"{phase} {peak}   {mean:5.2f} / {self.max_score:g}")
+
+    @property
+    def rate(self) -> float:
+        return len(self.scores) / self.seconds
 
 
-def _run(command: list[str], cwd: Path) -> tuple[float, float]:
-    """Wall seconds, and the peak RSS in MiB of the largest process the command ran."""
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    start = time.perf_counter()
-    code = (
-        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
-        "stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
-    )
-    probe = subprocess.run([sys.executable, "-c", code, *command], cwd=cwd, env=env, check=True, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    return seconds, int(probe.stdout.split()[-1]) / 1024
+HEADER = (f"{'command':<44} {'notebooks':>9} {'wall s':>8} {'subm/s':>8} {'phase/s':>8} "
+          f"{'RSS MiB':>8}   mean score")
 
 
-def _course(tmp: Path, students: int) -> Path:
-    course = tmp / "course"
-    ignore = shutil.ignore_patterns("release", "submitted", "autograded", "feedback", "gradebook.db", "tools")
-    shutil.copytree(ROOT / "assignments", course, ignore=ignore)
-    _run([str(BIN / "nbgrader"), "generate_assignment", ASSIGNMENT, "--force"], course)
-    source = nbformat.read(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    for index in range(students):
-        notebook = nbformat.from_dict(source)
-        if index % 2:
-            for cell in notebook.cells:
-                cell.source = cell.source.replace(*MISTAKE)
-        for cell in notebook.cells:  # as a student submits it: no solution markers
-            cell.source = course_info.without_markers(cell.source)
-        folder = course / "submitted" / f"student{index:03d}" / ASSIGNMENT
-        folder.mkdir(parents=True)
-        nbformat.write(notebook, folder / f"{ASSIGNMENT}.ipynb")
-    return course
+def _ours(label: str, name: str, course: Path, students: list[str],
+          jobs: int) -> tuple[Row, str]:
+    timed = run(autograde_command(course, jobs))
+    found = results(course, students)
+    off = isolation_off(found)
+    note = (f"{label}: its own summary says wall {reported_wall(timed.output)} s (roster to last "
+            "gradebook row; no interpreter start or imports); isolation layers off: "
+            + (", ".join(f"{layer} ({state})" for layer, state in off.items()) or "none"))
+    files = [course / "autograded" / student / ASSIGNMENT / "results.json" for student in students]
+    row = Row(label, name, timed.seconds, grading_phase(files), timed.peak_rss_mib,
+              {student: float(result["score"]) for student, result in found.items()},
+              max(map(max_score, found.values())))
+    return row, note
+
+
+def _nbgrader(course: Path, students: list[str]) -> Row:
+    from nbgrader.api import Gradebook
+
+    timed = run([BIN / "nbgrader", "autograde", ASSIGNMENT, "--create", "--force"], cwd=course)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        scores = {student: float(gradebook.find_submission(ASSIGNMENT, student).score)
+                  for student in students}
+        top = float(gradebook.find_assignment(ASSIGNMENT).max_score)
+    files = [course / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+             for student in students]
+    return Row("nbgrader autograde", "nbgrader", timed.seconds, grading_phase(files),
+               timed.peak_rss_mib, scores, top)
+
+
+def _otter(course: Path, students: list[str], venv: Path, jobs: int, tmp: Path) -> Row:
+    autograder = otter_course.build_autograder(course, venv, tmp / "otter")
+    notebooks = {student: course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+                 for student in students}
+    seconds, scores, files = otter_course.grade(venv, autograder, notebooks, tmp / "otter-out",
+                                                jobs)
+    return Row(f"otter run, {jobs} at once", "Otter", seconds, grading_phase(files), None, scores,
+               sum(otter_course.graded_points(course).values()))
+
+
+def _cold(course: Path, notebook: Path, times: int, scratch: Path) -> list[str]:
+    results_path = scratch / "cold.json"
+    grade = [BIN / "autograder", "grade", notebook, "--assignment", ASSIGNMENT, "--course", course,
+             "--results", results_path]
+    lines = []
+    python = sys.executable
+    for label, command in (("autograder grade <completed notebook> (score checked)", grade),
+                           ('python -c "import numpy" (the floor)', [python, "-c", "import numpy"]),
+                           ('python -c "pass"', [python, "-c", "pass"])):
+        seconds = [run(command).seconds for _ in range(times)]
+        lines.append(f"{label:<52} median {statistics.median(seconds):6.3f} s of {times} "
+                     f"(min {min(seconds):.3f}, max {max(seconds):.3f})")
+    result = json.loads(results_path.read_text())
+    if result["score"] != max_score(result):
+        lines.append(f"CHECK FAILED: the cold grade scored {result['score']} / {max_score(result)}")
+    return lines
+
+
+def _by_mistake(plan: dict[str, Edit | None], rows: list[Row]) -> list[str]:
+    """Mean score per kind of submission under each grader (each on the students it graded)."""
+    kinds: list[Edit | None] = [None, *MISTAKES]
+    lines = [f"{'submission':<46}" + "".join(f"{row.name:>16}" for row in rows)]
+    for kind in kinds:
+        cells = []
+        for row in rows:
+            scores = [score for student, score in row.scores.items() if plan[student] == kind]
+            cells.append(f"{statistics.mean(scores):.2f} of {len(scores)}" if scores else "-")
+        label = "right (no mistake)" if kind is None else kind.what
+        lines.append(f"{label:<46}" + "".join(f"{cell:>16}" for cell in cells))
+    return lines
+
+
+def _time_subset(subset: dict[str, Edit | None], notebook: NotebookNode, ours: Row | None,
+                 args: argparse.Namespace, tmp: Path) -> tuple[Row, list[Row], list[str]]:
+    """Ours (unless ``ours`` already graded exactly these), nbgrader and Otter on ``subset``.
+
+    Returns ours' row on the subset, the others' rows, and notes.
+    """
+    k, notes = len(subset), []
+    if ours is None:
+        course = new_course(tmp / "ours-subset")
+        submit(course, list(subset.values()), notebook, subset)
+        print(f"timing autograder autograde on the first {k} ...", flush=True)
+        ours, note = _ours(f"autograder autograde --jobs {args.jobs} (first {k})", f"ours ({k})",
+                           course, list(subset), args.jobs)
+        notes.append(note)
+    course = new_course(tmp / "nbgrader")
+    submit(course, list(subset.values()), notebook, subset)
+    print(f"timing nbgrader autograde on the first {k} (about 5 s each) ...", flush=True)
+    others = [_nbgrader(course, list(subset))]
+    skip = "--no-otter" if args.no_otter else otter_course.skip_reason(args.otter_venv)
+    if skip:
+        notes.append(f"Otter: skipped: {skip}")
+    else:
+        print(f"timing otter run on the first {k} ...", flush=True)
+        notes.append(f"Otter: {otter_course.docker_note()}; one process per notebook, tests = "
+                     "the notebook's own selfcheck.check calls")
+        others.append(_otter(course, list(subset), args.otter_venv, args.jobs, tmp))
+    return ours, others, notes
+
+
+def _subset(value: str) -> int | None:
+    return None if value == "all" else int(value)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=200)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--nbgrader-students", type=_subset, default=20, metavar="K|all",
+                        help="time nbgrader (and Otter) on the first K submissions (0: skip)")
+    parser.add_argument("--otter-venv", type=Path, default=otter_course.DEFAULT_VENV)
+    parser.add_argument("--no-otter", action="store_true")
+    parser.add_argument("--cold", type=int, default=5, help="runs of the one-notebook command")
     args = parser.parse_args()
+    at_start = machine()
+    print(at_start, flush=True)
     n = args.students
+    k = n if args.nbgrader_students is None else min(args.nbgrader_students, n)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        ours_course, theirs_course = _course(Path(tmp) / "ours", n), _course(Path(tmp) / "theirs", n)
-        theirs, theirs_rss = _run([str(BIN / "nbgrader"), "autograde", ASSIGNMENT, "--create", "--force"], theirs_course)
-        ours, ours_rss = _run([str(BIN / "autograder"), "autograde", ASSIGNMENT, "--course", str(ours_course), "--jobs", str(args.jobs), "--force"], ROOT)
-        notebook = ours_course / "submitted" / "student000" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-        cold = [
-            _run([str(BIN / "autograder"), "grade", str(notebook), "--assignment", ASSIGNMENT, "--results", str(Path(tmp) / "r.json"), "--course", str(ours_course), "-q"], ROOT)[0]
-            for _ in range(3)
-        ]
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = Path(scratch)
+        ours_course = new_course(tmp / "ours")
+        notebook = completed_notebook(ours_course)
+        plan = submit(ours_course, mixed_plan(n), notebook)
+        print(f"timing autograder autograde on {n} notebooks ...", flush=True)
+        ours, note = _ours(f"autograder autograde --jobs {args.jobs}", f"ours ({n})",
+                           ours_course, list(plan), args.jobs)
+        rows, notes = [ours], [note]
+        if k:
+            subset = {student: plan[student] for student in list(plan)[:k]}
+            same, others, more = _time_subset(subset, notebook, ours if k == n else None, args, tmp)
+            rows += [same] if k < n else []
+            rows += others
+            notes += more
+        print(f"timing the cold one-notebook command, {args.cold} times ...", flush=True)
+        first = next(student for student, edit in plan.items() if edit is None)
+        cold = _cold(ours_course, ours_course / "submitted" / first / ASSIGNMENT
+                     / f"{ASSIGNMENT}.ipynb", args.cold, tmp)
 
-    print(f"{n} completed '{ASSIGNMENT}' notebooks (every other one with a mistake), {os.cpu_count()} cores")
-    print(f"nbgrader autograde                  {theirs:8.1f} s  {n / theirs:6.2f} submissions/s  peak RSS {theirs_rss:6.0f} MiB")
-    print(f"autograder autograde --jobs {args.jobs:<2}      {ours:8.1f} s  {n / ours:6.2f} submissions/s  peak RSS {ours_rss:6.0f} MiB")
-    print(f"ratio (nbgrader / ours)             {theirs / ours:8.1f} x")
-    print(f"one cold `autograder grade` of one notebook: median {statistics.median(cold):.2f} s of 3")
+    print()
+    print(at_start)
+    print(f"course: {n} completed '{ASSIGNMENT}' notebooks, every other one with one of "
+          f"{len(MISTAKES)} classic mistakes; nbgrader and Otter on "
+          + (f"the first {k}" if k < n else "all of them"))
+    print(HEADER)
+    for row in rows:
+        print(row.line())
+    for row in others if k else []:
+        print(f"submissions/s, {ours.name} / {row.name} ({len(row.scores)}): "
+              f"{ours.rate / row.rate:.1f} x; on the same notebooks, {same.name} / {row.name}: "
+              f"{same.rate / row.rate:.1f} x")
+    for note in notes:
+        print(note)
+    print("wall s / subm/s: the whole command; phase/s: first to last result file written; "
+          "RSS: VmHWM of the command's own process")
+    print()
+    print("mean score per kind of submission, of how many:")
+    print("\n".join(_by_mistake(plan, rows)))
+    print()
+    print("\n".join(cold))
+    outcomes = [score_check(row.label, plan, row.scores, row.max_score) for row in rows]
+    for line, _ in outcomes:
+        print(line)
+    ours_ok = all(ok for (_, ok), row in zip(outcomes, rows) if row.label.startswith("autograder"))
+    sys.exit(0 if ours_ok and not any("CHECK FAILED" in line for line in cold) else 1)
 
 
 if __name__ == "__main__":
