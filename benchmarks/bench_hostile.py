@@ -133,9 +133,9 @@ def main() -> None:
             continue
         honest = [student for student in scores if filed[name][student] is None]
         full = sum(scores[student] == top for student in honest)
-        checks.append((f"{'ok' if full == len(honest) else 'CHECK FAILED'}: {name} course: "
-                       f"honest notebooks with full marks {full}/{len(honest)}",
-                       full == len(honest)))
+        line = (f"{'ok' if full == len(honest) else 'CHECK FAILED'}: {name} course: "
+                f"honest notebooks with full marks {full}/{len(honest)}")
+        checks.append((line, full == len(honest)))
     checks.append(_attacks_named(filed["hostile"], found["hostile"]))
     for line, _ in checks:
         print(line)

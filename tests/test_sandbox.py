@@ -183,3 +183,11 @@ def test_patching_builtins_and_json_in_one_step_does_not_break_the_next_steps():
     results, _ = run_steps([Exec("cell", source), Call("answer", "answer")])
     assert results[0].ok and results[1].ok
     assert np.array_equal(results[1].value["W1"], np.ones((2, 3)))
+
+
+def test_the_results_of_a_run_together_stay_within_their_budget():
+    big = Exec("big", "import numpy as np\ndef big():\n    return np.zeros(100_000)\n")  # 800 kB
+    steps = [big, *(Call(f"call {i}", "big") for i in range(3)), Exec("after", "y = 1")]
+    results, _ = run_steps(steps, Limits(results_bytes=2 << 20))
+    assert [r.ok for r in results] == [True, True, True, False, True]
+    assert results[3].error.startswith("the returned values are too large to grade")

@@ -106,6 +106,23 @@ def case_rng(seed: int, name: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(name.encode())])
 
 
+def _fits(value: object, like: object) -> bool:
+    """Whether `value` has the structure of `like`: the same keys and lengths, arrays of the
+    same shape with real entries, real numbers where `like` has a number."""
+    if isinstance(like, np.ndarray):
+        return (type(value) is np.ndarray and value.shape == like.shape
+                and value.dtype.kind in "biuf")
+    if isinstance(like, dict):
+        return (type(value) is dict and value.keys() == like.keys()
+                and all(_fits(value[key], like[key]) for key in like))
+    if isinstance(like, (tuple, list)):
+        return (type(value) in (tuple, list) and len(value) == len(like)
+                and all(map(_fits, value, like)))
+    if isinstance(value, np.ndarray):
+        return value.ndim == 0 and value.dtype.kind in "biuf"
+    return isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating))
+
+
 def _forms(value: object) -> list[object]:
     return list(value) if isinstance(value, Either) else [value]
 
@@ -219,12 +236,17 @@ def values_exercise(
                 continue
         return values
 
-    def own_components(got: object) -> list[dict]:
+    def own_components(got: object, right_up: dict) -> list[dict]:
+        """The student's own components that later rules may start from: only those shaped
+        like the right ones (a `(n, 1, 1)` array would broadcast the rules to gigabytes)."""
         if stages[0].index is None:
-            return [{stages[0].name: got}]
-        if type(got) not in (tuple, list) or len(got) != len(stages):
+            components = {stages[0].name: got}
+        elif type(got) not in (tuple, list) or len(got) != len(stages):
             return []
-        return [{stage.name: got[stage.index] for stage in stages}]
+        else:
+            components = {stage.name: got[stage.index] for stage in stages}
+        return [{name: value for name, value in components.items()
+                 if _fits(value, right_up[name])}]
 
     def judge(case: Case, outcomes: list[object]) -> Verdict:
         raised = _raised(outcomes)
@@ -240,7 +262,7 @@ def values_exercise(
         right_up, expected, right_forms = run(inputs, {})
         if selfcheck.describe_difference(expected, got) is None:
             return [], notes  # right: the catalogue is not looked at
-        own = own_components(got)
+        own = own_components(got, right_up)
         upstreams = [right_up, *own]
         right = {
             stage.name: right_forms[stage.name] + outputs(stage.rule, inputs, own)

@@ -117,6 +117,10 @@ class _ProtocolError(Exception):
     pass
 
 
+class _TooLarge(Exception):
+    """A result over what the run may still hold: the step fails with this sentence."""
+
+
 @dataclasses.dataclass
 class _Outcome:
     results: dict[int, StepResult]  # by position in the plan
@@ -130,9 +134,13 @@ class _Outcome:
 class _Session:
     """One worker process running `plan` (a list of steps); kills its process group at the end."""
 
-    def __init__(self, plan: list[Step], limits: Limits, deadline: float, output_left: list[int]):
+    def __init__(self, plan: list[Step], limits: Limits, deadline: float, output_left: list[int],
+                 results_left: list[int] | None = None):
         self.plan, self.limits, self.deadline = plan, limits, deadline
         self.output_left = output_left  # shared over sessions: printed output kept per run
+        # shared over sessions: the bytes of results a run may still hold (each is at most
+        # `result_bytes`; together they are kept until judging)
+        self.results_left = results_left if results_left is not None else [limits.results_bytes]
         self.caps = wire.Caps(limits.max_depth, limits.max_nodes, limits.max_arrays,
                               limits.result_bytes)
         self.outcome = _Outcome({}, None)
@@ -176,15 +184,20 @@ class _Session:
             finally:
                 os.close(progress_w)
                 os.close(output_w)
+        ended = False
         try:
             stop = self._watch(progress_r, output_r)
             complete = len(self.outcome.results) == len(self.plan) and self.outcome.report is not None
             # A worker that stopped early gets a moment to exit by itself: its status says why.
             returncode = self._end_process(grace=stop is None and not complete)
+            ended = True
             self._read_output(output_r)
             if not complete:
                 self._fail(stop or _death(returncode, self.limits))
         finally:
+            if not ended:  # the grader itself failed while watching: the worker goes too
+                with contextlib.suppress(Exception):
+                    self._end_process(grace=False)
             os.close(progress_r)
             os.close(output_r)
 
@@ -216,6 +229,8 @@ class _Session:
                     except _ProtocolError as error:
                         detail = f" ({error})" if str(error) else ""
                         return f"the worker sent a malformed message while running this step{detail}"
+                    except _TooLarge as error:
+                        return str(error)
         return None
 
     def _expect(self, reading: str, buffer: bytearray | mmap.mmap, filled: int = 0) -> None:
@@ -294,6 +309,11 @@ class _Session:
         elif kind == b"D":
             valid = (position == pending and self.started is not None
                      and wire.PREFIX.size <= length <= self.caps.message_bytes)
+            if valid and length > self.results_left[0]:
+                raise _TooLarge(f"the returned values are too large to grade (this run's results"
+                                f" together may take {self.limits.results_bytes >> 20} MiB)")
+            if valid:
+                self.results_left[0] -= length
         else:
             valid = False
         if not valid:
@@ -451,7 +471,7 @@ def run_steps(steps: Sequence[Exec | Call | Fetch],
     results: list[StepResult | None] = [None] * len(steps)
     report: dict[str, str] | None = None
     deadline = time.monotonic() + limits.total_seconds
-    output_left = [limits.output_bytes]
+    output_left, results_left = [limits.output_bytes], [limits.results_bytes]
     first = 0
     while first < len(steps) and time.monotonic() < deadline:
         pending = [i for i in range(first, len(steps)) if results[i] is None]
@@ -459,7 +479,8 @@ def run_steps(steps: Sequence[Exec | Call | Fetch],
             break
         replays = [i for i in range(first) if isinstance(steps[i], Exec) and results[i].ok]
         indices = replays + pending
-        outcome = _Session([steps[i] for i in indices], limits, deadline, output_left).run()
+        outcome = _Session([steps[i] for i in indices], limits, deadline, output_left,
+                           results_left).run()
         report = report or outcome.report
         for position, result in outcome.results.items():
             if position >= len(replays):

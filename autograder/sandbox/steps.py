@@ -87,6 +87,7 @@ class Limits:
     output_bytes: int = 64 * KiB  # printed output kept, over all steps
     processes: int = 1  # RLIMIT_NPROC: threads and processes of the worker's uid (its own as root)
     result_bytes: int = 64 * MiB  # one step's encoded value
+    results_bytes: int = 64 * MiB  # all steps' values together (kept until they are judged)
     max_depth: int = 32
     max_arrays: int = 256
     max_nodes: int = 100_000
