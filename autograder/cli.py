@@ -64,8 +64,8 @@ require_isolation_option = click.option(
          "c.Autograder.require_isolation in nbgrader_config.py, else none).")
 
 
-def _course_requirement(course_root: Path) -> str:
-    """``c.Autograder.require_isolation`` of the course's nbgrader_config.py, if it sets one."""
+def course_setting(course_root: Path, name: str) -> str:
+    """``c.Autograder.<name>`` of the course's nbgrader_config.py, if it sets one ("" if not)."""
     if not (course_root / "nbgrader_config.py").is_file():
         return ""
     from traitlets.config.loader import PyFileConfigLoader
@@ -74,8 +74,20 @@ def _course_requirement(course_root: Path) -> str:
         config = PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
     except Exception as error:  # noqa: BLE001 -- whatever the instructor's file raises
         raise click.UsageError(f"cannot read {course_root / 'nbgrader_config.py'}: {error}") from None
-    value = config.Autograder.require_isolation if "Autograder" in config else ""
+    value = config.Autograder.get(name, "") if "Autograder" in config else ""
     return ",".join(value) if isinstance(value, (list, tuple)) else str(value or "")
+
+
+def required_layers(requirement: str | None, course_root: Path) -> tuple[str, ...]:
+    """The isolation layers required: ``requirement`` (the option), else the course's
+    ``c.Autograder.require_isolation``."""
+    from autograder.sandbox import policy
+
+    text = requirement if requirement is not None else course_setting(course_root, "require_isolation")
+    try:
+        return policy.parse(text)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
 
 
 def refuse_unless_isolated(requirement: str | None, course_root: Path) -> None:
@@ -86,11 +98,7 @@ def refuse_unless_isolated(requirement: str | None, course_root: Path) -> None:
     """
     from autograder.sandbox import isolation_report, policy
 
-    text = requirement if requirement is not None else _course_requirement(course_root)
-    try:
-        required = policy.parse(text)
-    except ValueError as error:
-        raise click.UsageError(str(error)) from None
+    required = required_layers(requirement, course_root)
     os.environ.pop(policy.REQUIRE_VARIABLE, None)
     if not required:
         return

@@ -1,7 +1,9 @@
 """The grading engine: submission -> student cells -> worker -> judges -> scores.
 
-The worker only ever sees the student's cells and the inputs of the calls; expected values,
-judges and the mistake catalogue stay in this process.
+In two halves, so that the worker may run anywhere: `prepare` (submission -> the steps the worker
+runs, and a judge for their results) and the judge (step results -> `Report`). `grade` is both
+with a local worker in between. The worker only ever sees the student's cells and the inputs of
+the calls; expected values, judges and the mistake catalogue stay in the judge, in this process.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import math
 import re
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -217,14 +219,36 @@ def _cell_errors(names: Sequence[str], owner: dict[str, str], results: dict[str,
     return errors
 
 
-def grade(
+@dataclass(frozen=True)
+class Prepared:
+    """A submission ready for a worker: the steps to run there, and how to judge what comes back.
+
+    Only ``steps`` and ``limits`` go to the worker. ``judge`` holds the hidden cases, the points
+    and the owner of each graded name; it turns the worker's results and isolation report into
+    the `Report`, in the process that prepared it.
+    """
+
+    steps: tuple[sandbox.Exec | sandbox.Call | sandbox.Fetch, ...]
+    limits: sandbox.Limits
+    judge: Callable[[list[sandbox.StepResult], dict[str, str]], Report]
+
+
+def run(prepared: Prepared | Report) -> Report:
+    """Run a prepared submission in a worker of this machine and judge it (a Report is final)."""
+    if isinstance(prepared, Report):
+        return prepared
+    return prepared.judge(*sandbox.run_steps(prepared.steps, prepared.limits))
+
+
+def prepare(
     submission_path: Path,
     assignment: str,
     course_root: Path | None = None,
     seed: int | None = None,
     limits: sandbox.Limits | None = None,
-) -> Report:
-    """Grade one submission of an assignment on fresh hidden cases (``seed`` reproduces them)."""
+) -> Prepared | Report:
+    """The steps that grade one submission on hidden cases drawn from ``seed`` (fresh if None),
+    and their judge; the final Report when the submission cannot be read (nothing to run)."""
     started = time.perf_counter()
     exercises = ASSIGNMENTS[assignment]
     names = [exercise.name for exercise in exercises]
@@ -243,11 +267,25 @@ def grade(
         for i, case in enumerate(cases)
         for j, (args, kwargs) in enumerate(case.calls)
     ]
-    step_results, isolation = sandbox.run_steps([*execs, *calls], limits or sandbox.Limits())
-    by_label = {result.label: result for result in step_results}
-    cell_errors = _cell_errors(names, owner, by_label)
-    results = [
-        judge_exercise(exercise, plan[exercise.name], by_label, points[exercise.name], cell_errors[exercise.name])
-        for exercise in exercises
-    ]
-    return Report(assignment, results, seed, time.perf_counter() - started, isolation, submission.notes)
+
+    def judge(step_results: list[sandbox.StepResult], isolation: dict[str, str]) -> Report:
+        by_label = {result.label: result for result in step_results}
+        cell_errors = _cell_errors(names, owner, by_label)
+        results = [
+            judge_exercise(exercise, plan[exercise.name], by_label, points[exercise.name], cell_errors[exercise.name])
+            for exercise in exercises
+        ]
+        return Report(assignment, results, seed, time.perf_counter() - started, isolation, submission.notes)
+
+    return Prepared((*execs, *calls), limits or sandbox.Limits(), judge)
+
+
+def grade(
+    submission_path: Path,
+    assignment: str,
+    course_root: Path | None = None,
+    seed: int | None = None,
+    limits: sandbox.Limits | None = None,
+) -> Report:
+    """Grade one submission of an assignment on fresh hidden cases (``seed`` reproduces them)."""
+    return run(prepare(submission_path, assignment, course_root, seed, limits))

@@ -9,17 +9,28 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from autograder.cli import refuse_unless_isolated, require_isolation_option
+from autograder.cli import (
+    IsolationRefused,
+    course_setting,
+    refuse_unless_isolated,
+    require_isolation_option,
+    required_layers,
+)
 
 COURSE_HELP = "nbgrader course root (default: the bundled assignments/)."
 
 
-def _setup(assignment: str, course: Path | None):
+def _course_root(course: Path | None) -> Path:
     from autograder import course as course_info
+
+    return Path(course or course_info.default_course_root()).resolve()
+
+
+def _setup(assignment: str, course: Path | None):
     from autograder.batch.gradebook import course_directory
     from autograder.batch.spec import UnknownAssignment, spec_for
 
-    course_root = Path(course or course_info.default_course_root()).resolve()
+    course_root = _course_root(course)
     if not course_root.is_dir():
         raise click.UsageError(f"no course folder {course_root}")
     try:
@@ -67,7 +78,14 @@ def _summary_table(summary, assignment: str) -> Table:
     "-j",
     type=click.IntRange(min=1),
     default=None,
-    help="Submissions graded at once (default: the number of cores).",
+    help="Submissions graded at once (default: the number of cores; not used with --scheduler).",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="Grade on the workers of this Dask distributed scheduler, e.g. tcp://10.0.0.5:8786 "
+    "(default: the course's c.Autograder.scheduler in nbgrader_config.py, else the local pool).",
 )
 @click.option(
     "--force", is_flag=True, help="Regrade submissions that already have a newer results.json."
@@ -83,26 +101,55 @@ def autograde(
     course: Path | None,
     students: tuple[str, ...],
     jobs: int | None,
+    scheduler: str | None,
     force: bool,
     require_isolation: str | None,
     fresh: bool,
 ) -> None:
     """Grade every submitted/<student>/ASSIGNMENT/ of the course into autograded/ and the gradebook."""
-    from autograder.batch import pool
+    scheduler = scheduler or course_setting(_course_root(course), "scheduler")
+    if not scheduler:
+        from autograder.batch import pool
 
-    pool.warm_up()  # the grading processes' imports overlap this process's own (nbgrader)
+        pool.warm_up()  # the grading processes' imports overlap this process's own (nbgrader)
     from autograder.batch.gradebook import GradebookError
     from autograder.batch.run import MissingStudents, run_batch
 
     spec, coursedir = _setup(assignment, course)
-    refuse_unless_isolated(require_isolation, spec.course_root)
     console = Console()
     try:
-        workers = jobs or os.cpu_count() or 1
-        summary = run_batch(spec, coursedir, list(students), workers, force, console, fresh=fresh)
+        if scheduler:
+            summary = _on_cluster(scheduler, required_layers(require_isolation, spec.course_root),
+                                  spec, coursedir, list(students), force, console, fresh)
+        else:
+            refuse_unless_isolated(require_isolation, spec.course_root)
+            workers = jobs or os.cpu_count() or 1
+            summary = run_batch(spec, coursedir, list(students), workers, force, console,
+                                fresh=fresh)
     except (GradebookError, MissingStudents) as error:
         raise click.ClickException(str(error)) from None
     console.print(_summary_table(summary, assignment))
+
+
+def _on_cluster(address: str, required: tuple[str, ...], spec, coursedir, students: list[str],
+                force: bool, console: Console, fresh: bool):
+    """The round graded on the Dask cluster at ``address`` (this process still records)."""
+    try:
+        from autograder.batch import cluster
+    except ImportError as error:
+        raise click.ClickException(
+            f"--scheduler needs Dask distributed ({error.name} is missing): "
+            "pip install 'optinit-grader[dask]'") from None
+    from autograder.batch.run import run_batch
+
+    try:
+        with cluster.connect(address, required) as executor:
+            return run_batch(spec, coursedir, students, 0, force, console, fresh=fresh,
+                             executor=executor)
+    except cluster.IsolationMissing as error:
+        raise IsolationRefused(str(error)) from None
+    except cluster.ClusterError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @click.command()

@@ -2,7 +2,8 @@
 
 Student code never runs here: ``grade`` and ``grade_quiz`` spawn their own isolated worker and
 judge its plain-data answers in this process. If the grader itself raises, the student still gets
-a row (score 0 and a message) and the batch goes on.
+a row (score 0 and a message) and the batch goes on. On a cluster the calling process runs the
+two halves, `prepare_job` and the judge (then `job_results`), and a worker host the sandbox.
 
 Each student's hidden cases come from their own seed, HMAC-SHA256(course secret, "<assignment>/
 <student>"), so a regrade (``autograde --force``) reproduces the grade; ``Job.fresh`` draws fresh
@@ -22,7 +23,7 @@ import time
 from pathlib import Path
 
 from autograder.batch.roster import Job
-from autograder.grading import Report, failed_report
+from autograder.grading import Prepared, Report, failed_report
 
 GRADER_FAILED = (
     "Your submission could not be graded because the grader failed ({error}); "
@@ -77,23 +78,42 @@ def crashed_report(job: Job, error: str) -> Report:
     )
 
 
-def grade_job(job: Job) -> tuple[dict, bool]:
-    """(Gradescope results, whether the grader itself failed) for one submission."""
+def prepare_job(job: Job) -> Prepared | Report:
+    """The steps that grade ``job`` and their judge (`autograder.grading.prepare`), with the
+    student's own seed; raises when the grader itself fails."""
+    if job.is_quiz:
+        from autograder.quiz.grade import prepare_quiz
+
+        return prepare_quiz(job.submission, job.assignment, job.course_root.parent)
+    from autograder.grading import prepare
+
+    seed = None if job.fresh else student_seed(job.course_root, job.assignment, job.student)
+    return prepare(job.submission, job.assignment, job.course_root, seed)
+
+
+def job_results(job: Job, report: Report) -> dict:
+    """The Gradescope results of a judged submission, saying where its seed came from."""
     from autograder.results import to_gradescope
 
-    try:
-        if job.is_quiz:
-            from autograder.quiz.grade import grade_quiz
-
-            report = grade_quiz(job.submission, job.assignment, job.course_root.parent)
-        else:
-            from autograder.grading import grade
-
-            seed = None if job.fresh else student_seed(job.course_root, job.assignment, job.student)
-            report = grade(job.submission, job.assignment, job.course_root, seed)
-    except Exception as error:  # noqa: BLE001 -- one submission must never stop the batch
-        return to_gradescope(crashed_report(job, type(error).__name__)), True
     results = to_gradescope(report)
     if not job.is_quiz and isinstance(results.get("extra_data"), dict):
         results["extra_data"]["seed_source"] = SEED_FRESH if job.fresh else SEED_FROM_SECRET
-    return results, False
+    return results
+
+
+def failed_job(job: Job, error: str) -> tuple[dict, bool]:
+    """The row of a submission the grader itself failed on: score 0, and ``error`` named."""
+    from autograder.results import to_gradescope
+
+    return to_gradescope(crashed_report(job, error)), True
+
+
+def grade_job(job: Job) -> tuple[dict, bool]:
+    """(Gradescope results, whether the grader itself failed) for one submission."""
+    from autograder.grading import run
+
+    try:
+        report = run(prepare_job(job))
+    except Exception as error:  # noqa: BLE001 -- one submission must never stop the batch
+        return failed_job(job, type(error).__name__)
+    return job_results(job, report), False

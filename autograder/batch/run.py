@@ -1,8 +1,14 @@
-"""The batch: grade the submissions in a pool of worker slots, record each result as it comes.
+"""The batch, a pipeline: collect the submissions -> grade them with an executor -> record each.
 
-For each result, in the main process only and in this order: the student's notebook copy, then
-``results.json`` (atomically: the marker that the submission is graded), then the gradebook. A
-batch killed at any point loses nothing on the next run: a submission without results.json is
+- `collect`: one `Job` per ``submitted/<student>/<id>/``; `pending` then skips those already
+  graded (a newer results.json), syncing to the gradebook any that a killed batch left out.
+- grade: an executor (`autograder.batch.executors`) grades the pending jobs: the local pool of
+  grading processes by default, or a Dask cluster (`autograder.batch.cluster`).
+- `recorder`: for each result, in this process only and in this order: the student's notebook
+  copy, then ``results.json`` (atomically: the marker that the submission is graded), then the
+  gradebook.
+
+A batch killed at any point loses nothing on the next run: a submission without results.json is
 graded again, one with results.json but without its gradebook row is synced without regrading.
 
 One student never stops the batch. When recording a student's result fails (a full disk, a
@@ -16,10 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections import deque
-from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, wait
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,14 +39,12 @@ from rich.text import Text
 
 from autograder import safe_files
 from autograder.batch import gradebook as gb
-from autograder.batch import pool, roster
+from autograder.batch import roster
+from autograder.batch.executors import Executor, Grader, LocalPool, OnResult
 from autograder.batch.grader import crashed_report, grade_job
 from autograder.batch.roster import Job
 from autograder.batch.spec import Spec
 from autograder.results import to_gradescope
-
-Grader = Callable[[Job], tuple[dict, bool]]
-OnResult = Callable[[Job, dict, bool, bytes | None], None]
 
 
 @dataclass
@@ -70,7 +71,40 @@ class MissingStudents(LookupError):
     pass
 
 
-def make_jobs(spec: Spec, coursedir, only: list[str], fresh: bool = False) -> list[Job]:
+def run_batch(
+    spec: Spec,
+    coursedir,
+    only: list[str],
+    workers: int,
+    force: bool,
+    console: Console | None = None,
+    grader: Grader = grade_job,
+    fresh: bool = False,
+    executor: Executor | None = None,
+) -> Summary:
+    """Grade the round: collect -> grade (``executor``, default a local pool of ``workers``
+    processes running ``grader``) -> record."""
+    console = console or Console()
+    started = time.perf_counter()
+    jobs = collect(spec, coursedir, only, fresh)
+    gradebook = gb.open_gradebook(coursedir, spec.cells)
+    summary = Summary(students=len(jobs), max_score=spec.max_score)
+    try:
+        todo = pending(jobs, gradebook, spec, force, summary, console)
+        gb.add_submissions(gradebook, spec.cells,
+                           {job.student: roster.read_timestamp(job.submission) for job in todo})
+        if todo:
+            with _progress_bar(spec, console, len(todo)) as advance:
+                on_result = recorder(gradebook, spec, summary, console, advance)
+                (executor or LocalPool(workers, grader))(todo, on_result)
+    finally:
+        gradebook.close()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def collect(spec: Spec, coursedir, only: list[str], fresh: bool = False) -> list[Job]:
+    """One job per student with a ``submitted/<student>/<id>`` (only those of ``only``, if any)."""
     root = Path(coursedir.root)
     submitted = root / coursedir.submitted_directory
     found = roster.students(submitted, spec.assignment)
@@ -95,56 +129,75 @@ def make_jobs(spec: Spec, coursedir, only: list[str], fresh: bool = False) -> li
     ]
 
 
-def graded(grader: Grader, job: Job) -> tuple[dict, bool, bytes | None]:
-    """In a grading process: the grade, and the notebook copy the main process will write."""
-    results, failed = grader(job)
-    try:
-        copy = roster.notebook_copy(job)
-    except Exception:  # noqa: BLE001 -- no copy costs only the copy
-        copy = None
-    return results, failed, copy
+def pending(jobs: list[Job], gradebook, spec: Spec, force: bool, summary: Summary,
+            console: Console) -> list[Job]:
+    """The jobs to grade: all with ``force``, else those without a newer results.json. A skipped
+    one missing from the gradebook (a batch killed before recording it) is synced now."""
+    todo = []
+    for job in jobs:
+        results = None if force or not roster.is_graded(job) else roster.read_results(job.results)
+        if results is None:
+            todo.append(job)
+            continue
+        summary.skipped += 1
+        try:
+            if not gb.is_recorded(gradebook, spec.cells, job.student, results):
+                gb.record(gradebook, spec.cells, job.student, results,
+                          roster.read_timestamp(job.submission))
+                summary.synced += 1
+            summary.scores.append(float(results.get("score", 0.0)))
+        except Exception as error:  # noqa: BLE001 -- one student must never stop the batch
+            _warn(console, job, "its results.json could not be synced to the gradebook", error)
+            _roll_back(gradebook)
+            summary.failed += 1
+    if summary.skipped:
+        synced = f", {summary.synced} of them synced to the gradebook" if summary.synced else ""
+        console.print(
+            f"{summary.skipped} already graded (newer results.json){synced}; --force regrades them"
+        )
+    return todo
 
 
-def _run_pool(queue: deque[Job], workers: int, grader: Grader, on_result: OnResult) -> list[Job]:
-    """Grade the queue with at most ``workers`` submissions in flight; the jobs in flight if the pool broke."""
-    with pool.pool(workers) as executor:
-        in_flight = {}
-        while queue or in_flight:
-            while queue and len(in_flight) < workers:
-                try:
-                    in_flight[executor.submit(graded, grader, queue[0])] = queue[0]
-                except BrokenProcessPool:
-                    return list(in_flight.values())
-                queue.popleft()
-            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-            broken = []
-            for future in done:
-                job = in_flight.pop(future)
-                try:
-                    results, failed, copy = future.result()
-                except BrokenProcessPool:
-                    broken.append(job)
-                    continue
-                except Exception as error:  # noqa: BLE001 -- e.g. a result that cannot come back
-                    results, failed = to_gradescope(crashed_report(job, type(error).__name__)), True
-                    copy = None
-                on_result(job, results, failed, copy)
-            if broken:
-                return [*broken, *in_flight.values()]
-    return []
+def recorder(gradebook, spec: Spec, summary: Summary, console: Console,
+             advance: Callable[[int], None]) -> OnResult:
+    """What the executor calls with each result: record it, count it, move the progress bar."""
+
+    def on_result(job: Job, results: dict, failed: bool, copy: bytes | None) -> None:
+        try:
+            _record(gradebook, spec, job, results, copy)
+        except Exception as error:  # noqa: BLE001 -- one student must never stop the batch
+            _warn(console, job, "the result could not be recorded; the next run tries again",
+                  error)
+            results, failed = _record_failure(gradebook, job, error), True
+        summary.graded += 1
+        summary.failed += failed
+        summary.scores.append(float(results["score"]))
+        advance(summary.graded)
+
+    return on_result
 
 
-def grade_jobs(jobs: list[Job], workers: int, grader: Grader, on_result: OnResult) -> None:
-    """Grade every job once. A grading process that dies takes down the pool; the submissions in
-    flight then are graded again one at a time, so a crash has exactly one cause and only that
-    submission gets a failure row."""
-    queue, suspects = deque(jobs), deque()
-    while queue:
-        suspects += _run_pool(queue, workers, grader, on_result)
-    while suspects:
-        for job in _run_pool(suspects, 1, grader, on_result):
-            on_result(job, to_gradescope(crashed_report(job, "the grading process died")), True,
-                      None)
+@contextlib.contextmanager
+def _progress_bar(spec: Spec, console: Console, total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar of ``total`` submissions; yields ``advance(graded so far)``."""
+    progress = Progress(
+        TextColumn(f"grading {spec.assignment}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    )
+    started = time.perf_counter()
+    with progress:
+        task = progress.add_task("grading", total=total, rate="")
+
+        def advance(graded: int) -> None:
+            rate = graded / (time.perf_counter() - started)
+            progress.update(task, advance=1, rate=f"{rate:.2f} students/s")
+
+        yield advance
 
 
 def _warn(console: Console, job: Job, what: str, error: Exception) -> None:
@@ -177,77 +230,3 @@ def _record_failure(gradebook, job: Job, error: Exception) -> dict:
     return results
 
 
-def run_batch(
-    spec: Spec,
-    coursedir,
-    only: list[str],
-    workers: int,
-    force: bool,
-    console: Console | None = None,
-    grader: Grader = grade_job,
-    fresh: bool = False,
-) -> Summary:
-    console = console or Console()
-    started = time.perf_counter()
-    jobs = make_jobs(spec, coursedir, only, fresh)
-    gradebook = gb.open_gradebook(coursedir, spec.cells)
-    summary = Summary(students=len(jobs), max_score=spec.max_score)
-    try:
-        todo = []
-        for job in jobs:
-            results = (
-                None if force or not roster.is_graded(job) else roster.read_results(job.results)
-            )
-            if results is None:
-                todo.append(job)
-                continue
-            summary.skipped += 1
-            try:
-                if not gb.is_recorded(gradebook, spec.cells, job.student, results):
-                    gb.record(gradebook, spec.cells, job.student, results, roster.read_timestamp(job.submission))
-                    summary.synced += 1
-                summary.scores.append(float(results.get("score", 0.0)))
-            except Exception as error:  # noqa: BLE001 -- one student must never stop the batch
-                _warn(console, job, "its results.json could not be synced to the gradebook", error)
-                _roll_back(gradebook)
-                summary.failed += 1
-        if summary.skipped:
-            synced = f", {summary.synced} of them synced to the gradebook" if summary.synced else ""
-            console.print(
-                f"{summary.skipped} already graded (newer results.json){synced}; --force regrades them"
-            )
-
-        gb.add_submissions(gradebook, spec.cells,
-                           {job.student: roster.read_timestamp(job.submission) for job in todo})
-        progress = Progress(
-            TextColumn(f"grading {spec.assignment}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]}"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=console,
-        )
-        grading_started = time.perf_counter()
-
-        def on_result(job: Job, results: dict, failed: bool, copy: bytes | None) -> None:
-            try:
-                _record(gradebook, spec, job, results, copy)
-            except Exception as error:  # noqa: BLE001 -- one student must never stop the batch
-                _warn(console, job, "the result could not be recorded; the next run tries again",
-                      error)
-                results, failed = _record_failure(gradebook, job, error), True
-            summary.graded += 1
-            summary.failed += failed
-            summary.scores.append(float(results["score"]))
-            rate = summary.graded / (time.perf_counter() - grading_started)
-            progress.update(task, advance=1, rate=f"{rate:.2f} students/s")
-
-        if todo:
-            with progress:
-                task = progress.add_task("grading", total=len(todo), rate="")
-                grade_jobs(todo, max(1, min(workers, len(todo))), grader, on_result)
-    finally:
-        gradebook.close()
-    summary.seconds = time.perf_counter() - started
-    return summary

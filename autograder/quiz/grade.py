@@ -1,9 +1,11 @@
 """Grading a quiz submission: the answers come back from the isolated worker as plain data.
 
-Choice answers are the values the student bound to the item ids (run in the worker, read back
-with ``Fetch``). Free-response answers are the text of the markdown cell with the item's
-grade_id (or, in a ``.py`` submission, the string bound to the item id); they are recorded for
-the hand grader, never scored here. The key stays in this process.
+`prepare_quiz` makes the steps (the answer cells, then one ``Fetch`` per item) and a judge that
+holds the key; the worker only runs the steps. Choice answers are the values the student bound
+to the item ids (run in the worker, read back with ``Fetch``). Free-response answers are the
+text of the markdown cell with the item's grade_id (or, in a ``.py`` submission, the string
+bound to the item id); they are recorded for the hand grader, never scored here. The key stays
+in this process.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ import time
 from pathlib import Path
 
 from autograder import sandbox
-from autograder.grading import NameResult, Report, failed_report, select_cells
-from autograder.quiz.bank import FREE_RESPONSE, Quiz, load_quiz
+from autograder.grading import NameResult, Prepared, Report, failed_report, run, select_cells
+from autograder.quiz.bank import FREE_RESPONSE, Item, Quiz, load_quiz
 from autograder.quiz.scoring import ItemScore, score_item
 from autograder.submission import Submission, SubmissionError, load
 
@@ -28,7 +30,9 @@ def _markdown_answers(submission: Submission, quiz: Quiz) -> dict[str, str]:
     return {cell.grade_id: cell.source for cell in submission.cells if cell.kind == "markdown" and cell.grade_id in free}
 
 
-def grade_quiz(submission_path: Path, quiz_id: str, repo_root: Path) -> Report:
+def prepare_quiz(submission_path: Path, quiz_id: str, repo_root: Path) -> Prepared | Report:
+    """The steps that fetch the student's answers, and their judge (which holds the key); the
+    final Report when the submission cannot be read."""
     started = time.perf_counter()
     quiz = load_quiz(Path(repo_root) / "quizzes" / f"{quiz_id}.yaml")
     points = {item.id: item.points for item in quiz.items}
@@ -41,22 +45,31 @@ def grade_quiz(submission_path: Path, quiz_id: str, repo_root: Path) -> Report:
     wanted = [item.id for item in quiz.items if item.id not in markdown]
     execs, owner = select_cells(submission, wanted)
     fetches = [sandbox.Fetch(f"answer {item_id}", item_id) for item_id in wanted if item_id in owner]
-    step_results, isolation = sandbox.run_steps([*execs, *fetches])
-    fetched = {result.label.removeprefix("answer "): result for result in step_results if result.label.startswith("answer ")}
 
-    results = []
-    for item in quiz.items:
-        if item.id in markdown:
-            results.append(_to_result(score_item(item, markdown[item.id], quiz)))
-        elif item.id not in owner:
-            message = f"No credit: there is no answer cell for {item.id} (grade_id {item.id}); copy it back from the released quiz."
-            results.append(NameResult(item.id, 0.0, item.points, message, quiz.visibility))
-        elif not fetched[item.id].ok and (fetched[item.id].error or "").startswith("NameError"):
-            message = f"No credit: not answered ({item.id} is not defined)."
-            results.append(NameResult(item.id, 0.0, item.points, message, quiz.visibility))
-        elif not fetched[item.id].ok:
-            message = f"No credit: your answer cell for {item.id} could not run: {fetched[item.id].error}"
-            results.append(NameResult(item.id, 0.0, item.points, message, quiz.visibility))
-        else:
-            results.append(_to_result(score_item(item, fetched[item.id].value, quiz)))
-    return Report(quiz_id, results, None, time.perf_counter() - started, isolation, submission.notes)
+    def judge(step_results: list[sandbox.StepResult], isolation: dict[str, str]) -> Report:
+        fetched = {result.label.removeprefix("answer "): result for result in step_results if result.label.startswith("answer ")}
+        results = [_item_result(item, quiz, markdown, owner, fetched) for item in quiz.items]
+        return Report(quiz_id, results, None, time.perf_counter() - started, isolation, submission.notes)
+
+    return Prepared((*execs, *fetches), sandbox.Limits(), judge)
+
+
+def _item_result(item: Item, quiz: Quiz, markdown: dict[str, str], owner: dict[str, str],
+                 fetched: dict[str, sandbox.StepResult]) -> NameResult:
+    if item.id in markdown:
+        return _to_result(score_item(item, markdown[item.id], quiz))
+    if item.id not in owner:
+        message = f"No credit: there is no answer cell for {item.id} (grade_id {item.id}); copy it back from the released quiz."
+        return NameResult(item.id, 0.0, item.points, message, quiz.visibility)
+    answer = fetched[item.id]
+    if not answer.ok and (answer.error or "").startswith("NameError"):
+        message = f"No credit: not answered ({item.id} is not defined)."
+        return NameResult(item.id, 0.0, item.points, message, quiz.visibility)
+    if not answer.ok:
+        message = f"No credit: your answer cell for {item.id} could not run: {answer.error}"
+        return NameResult(item.id, 0.0, item.points, message, quiz.visibility)
+    return _to_result(score_item(item, answer.value, quiz))
+
+
+def grade_quiz(submission_path: Path, quiz_id: str, repo_root: Path) -> Report:
+    return run(prepare_quiz(submission_path, quiz_id, repo_root))
