@@ -152,23 +152,37 @@ class DaskCluster:
         return self._window
 
     def __call__(self, jobs: Sequence[Job], on_result: OnResult) -> None:
-        queue, in_flight = deque(jobs), {}
+        """Grade every job once. A task that dies with its workers may only have been queued on
+        a worker another submission killed: such jobs are graded again one at a time, as the
+        local pool does, so only a submission that kills workers on its own gets a failure row."""
+        suspects = self._round(deque(jobs), on_result, window=self.window)
+        self._round(deque(suspects), on_result, window=lambda: 1)
+
+    def _round(self, queue: deque[Job], on_result: OnResult, window) -> list[Job]:
+        """Grade the queue with at most ``window()`` tasks in flight; the jobs whose workers died
+        while others were in flight (graded alone, a death is the job's own)."""
+        in_flight, suspects = {}, []
         finished = distributed.as_completed(loop=self.client.loop)
         try:
-            self._fill(queue, in_flight, finished, on_result)
+            self._fill(queue, in_flight, finished, on_result, window)
             for future in finished:
                 job, prepared = in_flight.pop(future)
-                on_result(job, *self._judged(job, prepared, future), notebook_copy(job))
-                self._fill(queue, in_flight, finished, on_result)
+                if window() > 1 and future.status == "error" and isinstance(
+                        future.exception(), distributed.KilledWorker):
+                    suspects.append(job)
+                else:
+                    on_result(job, *self._judged(job, prepared, future), notebook_copy(job))
+                self._fill(queue, in_flight, finished, on_result, window)
         finally:
             if in_flight:  # Ctrl-C, or the batch stopped: the scheduler forgets them
                 with contextlib.suppress(Exception):
                     self.client.cancel(list(in_flight))
+        return suspects
 
     def _fill(self, queue: deque[Job], in_flight: dict, finished: distributed.as_completed,
-              on_result: OnResult) -> None:
+              on_result: OnResult, window) -> None:
         """Prepare jobs and submit their tasks until the window is full (or the queue empty)."""
-        while queue and len(in_flight) < self.window():
+        while queue and len(in_flight) < window():
             job = queue.popleft()
             try:
                 prepared = prepare_job(job)
