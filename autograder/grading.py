@@ -8,6 +8,7 @@ the calls; expected values, judges and the mistake catalogue stay in the judge, 
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import secrets
@@ -233,6 +234,20 @@ class Prepared:
     judge: Callable[[list[sandbox.StepResult], dict[str, str]], Report]
 
 
+#: A seed, or the rule that makes one from the digest of the code a submission runs
+#: (`code_digest`), so that changed code is graded on other cases (see `batch.grader`).
+Seed = int | Callable[[str], int] | None
+
+
+def code_digest(execs: Sequence[sandbox.Exec]) -> str:
+    """SHA-256 of the cells a submission runs, in order: any change to the code changes it."""
+    digest = hashlib.sha256()
+    for step in execs:
+        source = step.source.encode("utf-8", "surrogatepass")
+        digest.update(len(source).to_bytes(8, "big") + source)
+    return digest.hexdigest()
+
+
 def run(prepared: Prepared | Report) -> Report:
     """Run a prepared submission in a worker of this machine and judge it (a Report is final)."""
     if isinstance(prepared, Report):
@@ -244,11 +259,12 @@ def prepare(
     submission_path: Path,
     assignment: str,
     course_root: Path | None = None,
-    seed: int | None = None,
+    seed: Seed = None,
     limits: sandbox.Limits | None = None,
 ) -> Prepared | Report:
-    """The steps that grade one submission on hidden cases drawn from ``seed`` (fresh if None),
-    and their judge; the final Report when the submission cannot be read (nothing to run)."""
+    """The steps that grade one submission on hidden cases drawn from ``seed`` (fresh if None;
+    a callable gets the digest of the code to run), and their judge; the final Report when the
+    submission cannot be read (nothing to run)."""
     started = time.perf_counter()
     exercises = ASSIGNMENTS[assignment]
     names = [exercise.name for exercise in exercises]
@@ -258,8 +274,11 @@ def prepare(
     except SubmissionError as error:
         return failed_report(assignment, points, f"Your submission could not be read: {error}.", started)
 
-    seed = secrets.randbits(32) if seed is None else seed
     execs, owner = select_cells(submission, names)
+    if callable(seed):
+        seed = seed(code_digest(execs))
+    elif seed is None:
+        seed = secrets.randbits(32)
     plan = {exercise.name: exercise.cases(case_rng(seed, exercise.name)) for exercise in exercises}
     calls = [
         sandbox.Call(_call_label(name, i, j), name, args, kwargs, group=name)
@@ -284,7 +303,7 @@ def grade(
     submission_path: Path,
     assignment: str,
     course_root: Path | None = None,
-    seed: int | None = None,
+    seed: Seed = None,
     limits: sandbox.Limits | None = None,
 ) -> Report:
     """Grade one submission of an assignment on fresh hidden cases (``seed`` reproduces them)."""

@@ -503,17 +503,27 @@ def test_the_course_secret_is_made_once_private_and_outside_every_assignment(sma
     ] == [path.name]
 
 
-def test_a_students_seed_depends_on_the_secret_the_assignment_and_the_student(
+def test_a_seed_depends_on_the_secret_the_assignment_the_student_and_the_code(
     small_course, tmp_path
 ):
-    seed = batch_grader.student_seed(small_course, "optimization", "alice")
-    assert seed == batch_grader.student_seed(small_course, "optimization", "alice")
+    code = "0" * 64
+    seed = batch_grader.student_seed(small_course, "optimization", "alice", code)
+    assert seed == batch_grader.student_seed(small_course, "optimization", "alice", code)
     assert 0 <= seed < 2**32
-    assert seed != batch_grader.student_seed(small_course, "optimization", "bob")
-    assert seed != batch_grader.student_seed(small_course, "initialization", "alice")
+    assert seed != batch_grader.student_seed(small_course, "optimization", "bob", code)
+    assert seed != batch_grader.student_seed(small_course, "initialization", "alice", code)
+    assert seed != batch_grader.student_seed(small_course, "optimization", "alice", "1" * 64)
     other = tmp_path / "other"
     other.mkdir()
-    assert seed != batch_grader.student_seed(other, "optimization", "alice")
+    assert seed != batch_grader.student_seed(other, "optimization", "alice", code)
+
+
+def _code_digest(submission: Path) -> str:
+    from autograder.grading import code_digest, select_cells
+    from autograder.submission import load
+
+    names = [e.name for e in ASSIGNMENTS["optimization"]]
+    return code_digest(select_cells(load(submission, "optimization"), names)[0])
 
 
 def test_a_batch_regrade_reproduces_the_grade_and_fresh_draws_other_cases(small_course):
@@ -524,10 +534,11 @@ def test_a_batch_regrade_reproduces_the_grade_and_fresh_draws_other_cases(small_
         _job(small_course, "alice", OPTIMIZATION_MISTAKES, fresh=True)
     )
     assert not failed
+    code = _code_digest(OPTIMIZATION_MISTAKES)
     assert (
         first["extra_data"]["seed"]
         == again["extra_data"]["seed"]
-        == batch_grader.student_seed(small_course, "optimization", "alice")
+        == batch_grader.student_seed(small_course, "optimization", "alice", code)
     )
     assert (
         first["extra_data"]["seed_source"] == "course secret"
@@ -540,6 +551,22 @@ def test_a_batch_regrade_reproduces_the_grade_and_fresh_draws_other_cases(small_
         == [t["score"] for t in fresh["tests"]]
     )
     assert [t["output"] for t in first["tests"]] == [t["output"] for t in again["tests"]]
+
+
+def test_changed_code_is_graded_on_other_cases_and_the_same_code_on_the_same(
+    small_course, tmp_path
+):
+    """A resubmission differing by one comment is drawn other cases (what the last feedback
+    showed does not help), while the same code under another file name keeps its seed."""
+    edited = tmp_path / "edited.py"
+    edited.write_text(OPTIMIZATION_MISTAKES.read_text() + "\n# resubmitted\n")
+    renamed = tmp_path / "renamed.py"
+    renamed.write_text(OPTIMIZATION_MISTAKES.read_text())
+    seeds = {
+        path.name: batch_grader.grade_job(_job(small_course, "alice", path))[0]["extra_data"]["seed"]
+        for path in (OPTIMIZATION_MISTAKES, edited, renamed)
+    }
+    assert seeds[OPTIMIZATION_MISTAKES.name] == seeds["renamed.py"] != seeds["edited.py"]
 
 
 def test_autograde_has_a_fresh_flag():

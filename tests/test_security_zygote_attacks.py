@@ -446,41 +446,44 @@ def update_lr(learning_rate0, epoch_num, decay_rate):
 _EXPECTED = re.compile(r"epoch (\d+): the result is \S+; expected (\S+)")
 
 
-@pytest.mark.xfail(strict=True, reason="HOLE (open): batch seeds depend on the student only and the feedback shows expected values; fix: seed from a digest of the code")
-def test_a_resubmission_cannot_score_with_the_expected_values_its_feedback_showed(tmp_path):
-    """HOLE (open; found beside the zygote review): in a batch every round grades a student on
-    the same hidden cases, drawn from HMAC(course secret, "<assignment>/<student>")
-    (`batch.grader.student_seed`), and the feedback of a wrong value names each case and the
-    value expected ("epoch 24: the result is 0; expected 0.0127554"). A student who submits a
-    probe (update_lr returning 0) and reads their feedback can resubmit a lookup table keyed
-    on the case (the epoch number) and score without solving: measured, 3 of the 4 cases of
-    update_lr with this secret (2 of 4 with another: the 6 digits shown are not always within
-    RTOL = 1e-6), and 1 of 5 of schedule_lr_decay keyed the same way, on the first try; a few
-    more rounds narrow the rest down, since each round answers "right or wrong" on the same
-    cases. The feedback also prints the seed.
+def _batch_seed(root, student):
+    """The seed rule `autograde` grades ``student`` with (`batch.grader.prepare_job`)."""
+    from autograder.batch.grader import student_seed
 
-    Fix: draw a resubmission's cases afresh and still reproduce a regrade, e.g. the seed from
-    HMAC(secret, "<assignment>/<student>/<digest of the submitted code>"); and/or do not print
-    the expected value of a hidden case (say how it differs: sign, scale, which parameter)."""
+    return lambda code: student_seed(root, "optimization", student, code)
+
+
+def test_a_resubmission_cannot_score_with_the_expected_values_its_feedback_showed(tmp_path):
+    """The attack (found beside the zygote review): the feedback of a wrong value names each
+    case and the value expected ("epoch 24: the result is 0; expected 0.0127554"). A student
+    submits a probe (update_lr returning 0), reads their feedback, and resubmits a lookup table
+    keyed on the case (the epoch number). When a batch seed depended on the student alone,
+    every round graded them on the same cases, and the table scored 3 of the 4 cases of
+    update_lr on the first try (measured with this secret).
+
+    Closed: the seed is HMAC(secret, "<assignment>/<student>/<digest of the code that runs>"),
+    so the lookup (other code) is graded on other epochs; a regrade of unchanged code still
+    reproduces its grade (tests/test_grading_reproducible.py)."""
     from autograder import grading
-    from autograder.batch.grader import SECRET_FILE, student_seed
+    from autograder.batch.grader import SECRET_FILE
 
     (tmp_path / SECRET_FILE).write_text("5e" * 32 + "\n")  # fixed: the 6 digits' luck is too
-    seed = student_seed(tmp_path, "optimization", "ada")
     probe = tmp_path / "probe.py"
     probe.write_text(optimizers_with(_PROBE))
-    feedback = {r.name: r for r in grading.grade(probe, "optimization", seed=seed).results}
+    first = grading.grade(probe, "optimization", seed=_batch_seed(tmp_path, "ada"))
+    feedback = {r.name: r for r in first.results}
     shown = _EXPECTED.findall(feedback["update_lr"].output)
     table = {int(epoch): float(value) for epoch, value in shown}
     assert table, feedback["update_lr"].output
     lookup = tmp_path / "lookup.py"
     lookup.write_text(optimizers_with(f"""
         def update_lr(learning_rate0, epoch_num, decay_rate):
-            return {table!r}[epoch_num]
+            return {table!r}.get(epoch_num, 0.0)
     """))
-    second = {r.name: r for r in grading.grade(lookup, "optimization", seed=student_seed(
-        tmp_path, "optimization", "ada")).results}
-    assert second["update_lr"].score == 0.0, second["update_lr"].output
+    second = grading.grade(lookup, "optimization", seed=_batch_seed(tmp_path, "ada"))
+    assert second.seed != first.seed
+    by_name = {r.name: r for r in second.results}
+    assert by_name["update_lr"].score == 0.0, by_name["update_lr"].output
 
 
 # --- the batch -----------------------------------------------------------------------------------

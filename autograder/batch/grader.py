@@ -5,9 +5,10 @@ judge its plain-data answers in this process. If the grader itself raises, the s
 a row (score 0 and a message) and the batch goes on. On a cluster the calling process runs the
 two halves, `prepare_job` and the judge (then `job_results`), and a worker host the sandbox.
 
-Each student's hidden cases come from their own seed, HMAC-SHA256(course secret, "<assignment>/
-<student>"), so a regrade (``autograde --force``) reproduces the grade; ``Job.fresh`` draws fresh
-cases instead. The secret is a file in the nbgrader course root, created on first use (mode
+Each submission's hidden cases come from its own seed, HMAC-SHA256(course secret, "<assignment>/
+<student>/<digest of the code it runs>"), so a regrade (``autograde --force``) reproduces the
+grade, while changed code (a resubmission built from what the last feedback showed) is graded on
+other cases; ``Job.fresh`` draws fresh cases instead. The secret is a file in the nbgrader course root, created on first use (mode
 0600): ``nbgrader generate_assignment`` only copies ``source/<id>/``, the Gradescope bundle only
 ``assignments/source/<id>``, and the grading worker cannot read the course root (Landlock).
 """
@@ -65,9 +66,10 @@ def course_secret(course_root: Path) -> bytes:
     return _read_secret(path)
 
 
-def student_seed(course_root: Path, assignment: str, student: str) -> int:
-    """One student's seed: the first 32 bits of HMAC-SHA256(secret, "<assignment>/<student>")."""
-    message = f"{assignment}/{student}".encode()
+def student_seed(course_root: Path, assignment: str, student: str, code: str) -> int:
+    """The seed of one student's code (``code``: `grading.code_digest`): the first 32 bits of
+    HMAC-SHA256(secret, "<assignment>/<student>/<code>")."""
+    message = f"{assignment}/{student}/{code}".encode("utf-8", "surrogatepass")
     digest = hmac.new(course_secret(course_root), message, hashlib.sha256).digest()
     return int.from_bytes(digest[:4], "big")
 
@@ -87,8 +89,10 @@ def prepare_job(job: Job) -> Prepared | Report:
         return prepare_quiz(job.submission, job.assignment, job.course_root.parent)
     from autograder.grading import prepare
 
-    seed = None if job.fresh else student_seed(job.course_root, job.assignment, job.student)
-    return prepare(job.submission, job.assignment, job.course_root, seed)
+    def seed(code: str) -> int:
+        return student_seed(job.course_root, job.assignment, job.student, code)
+
+    return prepare(job.submission, job.assignment, job.course_root, None if job.fresh else seed)
 
 
 def job_results(job: Job, report: Report) -> dict:
