@@ -36,6 +36,10 @@ class NameResult:
     max_score: float
     output: str
     visibility: str = "visible"
+    #: What the grade is made of, for the class's statistics (results.json's per-test
+    #: ``extra_data``): an exercise's ``mistakes`` named and ``unexplained`` cases; a quiz
+    #: item's ``picked`` letters (of the bank's choices) and whether it waits for a ``manual`` grade.
+    data: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -200,7 +204,9 @@ def judge_exercise(
         said = selfcheck.summary(findings, chosen)
         lines.append(f"\u2718 {case.label}: {said}" if findings else f"\u2714 {case.label}")
     score = points if passed == len(cases) else points * share
-    return NameResult(exercise.name, round(score, 4), points, "\n".join(lines))
+    data = {"mistakes": chosen if passed < len(cases) else [], "unexplained": unexplained,
+            "passed": passed, "cases": len(cases)}
+    return NameResult(exercise.name, round(score, 4), points, "\n".join(lines), data=data)
 
 
 def _cell_errors(names: Sequence[str], owner: dict[str, str], results: dict[str, sandbox.StepResult]) -> dict[str, str | None]:

@@ -62,6 +62,7 @@ def to_gradescope(report: Report) -> dict:
                 "status": "passed" if result.score >= result.max_score else "failed",
                 "output": _safe(result.output),
                 "visibility": result.visibility,
+                **({"extra_data": result.data} if result.data else {}),
             }
             for result in report.results
         ],

@@ -22,7 +22,8 @@ from autograder.submission import Submission, SubmissionError, load
 
 def _to_result(score: ItemScore) -> NameResult:
     output = score.feedback + ("\n(Graded by hand after the due date.)" if score.manual else "")
-    return NameResult(score.item_id, score.score, score.max_score, output, score.visibility)
+    data = {"picked": list(score.picked), "manual": score.manual}
+    return NameResult(score.item_id, score.score, score.max_score, output, score.visibility, data)
 
 
 def _markdown_answers(submission: Submission, quiz: Quiz) -> dict[str, str]:

@@ -25,7 +25,7 @@ they may show depends on when the student reads them:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from autograder.quiz.answers import describe, read_answer
 from autograder.quiz.bank import FREE_RESPONSE, MULTIPLE, Item, Quiz
@@ -46,6 +46,8 @@ class ItemScore:
     feedback: str
     visibility: str
     manual: bool = False
+    #: the picked letters that are choices, in the bank's order (for the class's statistics)
+    picked: tuple[str, ...] = ()
 
 
 def score_item(item: Item, answer: object, quiz: Quiz) -> ItemScore:
@@ -81,7 +83,8 @@ def score_item(item: Item, answer: object, quiz: Quiz) -> ItemScore:
     if fraction < 1.0 and quiz.explanations == "after_due_date":
         lines.append(f"The answer: {', '.join(item.answer)}.")
         lines += [_explained(item, letter) for letter in item.answer if letter not in read.letters]
-    return _result(item, quiz, round(fraction * item.points, 6), "\n".join(lines))
+    score = _result(item, quiz, round(fraction * item.points, 6), "\n".join(lines))
+    return replace(score, picked=read.letters)
 
 
 def score_quiz(quiz: Quiz, answers: Mapping[str, object]) -> list[ItemScore]:
