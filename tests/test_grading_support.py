@@ -168,8 +168,12 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subpro
 
 
 def read_results(path: Path) -> dict:
-    """Load a results.json and check it is a valid Gradescope result."""
+    """Load a results.json and check it is a valid Gradescope result (its specification as a
+    JSON Schema, then what this grader adds: a test per graded name, scores that add up)."""
+    from autograder.packaging import results_errors
+
     data = json.loads(Path(path).read_text())
+    assert results_errors(data) == []
     assert isinstance(data["score"], (int, float)) and isinstance(data["execution_time"], (int, float))
     assert isinstance(data["output"], str)
     assert isinstance(data["tests"], list) and data["tests"]

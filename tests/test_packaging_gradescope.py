@@ -1,7 +1,14 @@
-"""``autograder gradescope build``: the zip, and the zip run the way Gradescope runs it."""
+"""``autograder gradescope build``: the zip, and the zip run the way Gradescope runs it.
+
+Two ways to run it: with ``AUTOGRADER_ROOT`` standing for ``/autograder`` and this project's venv
+on PATH (fast, every assumption of ``run_autograder``), and as Gradescope builds its image
+(``gradescope_image``): ``setup.sh`` run for real into a fresh venv from the package index, then
+``run_autograder`` with nothing of this project on PATH.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -18,6 +25,7 @@ from click.testing import CliRunner
 from test_grading_support import source_notebook
 
 from autograder.cli import main
+from autograder.packaging import results_errors
 from autograder.packaging.gradescope import FIXED_TIME, BundleError, bundle_entries
 
 REPO = Path(__file__).resolve().parents[1]
@@ -61,7 +69,10 @@ def run_autograder(root: Path, path: str) -> subprocess.CompletedProcess:
 
 
 def results_of(root: Path) -> dict:
-    return json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+    """The results.json run_autograder left, checked against Gradescope's specification."""
+    results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+    assert results_errors(results) == []
+    return results
 
 
 # --- the zip ------------------------------------------------------------------------------------
@@ -222,3 +233,102 @@ def test_a_quiz_bundle_grades_answers_with_its_own_key(tmp_path):
     assert results["extra_data"]["assignment"] == "optimization_quiz"
     assert 0 < results["score"] <= results["max_score"]
     assert {test["name"] for test in results["tests"]} >= {"most_variance", "not_true_gradient_descent"}
+
+
+# --- Gradescope, for real: setup.sh builds the image, run_autograder grades ---------------------
+
+#: What a root shell in Gradescope's image has on PATH: nothing of this project.
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#: The image's packages are there already; apt-get only records what setup.sh asks of it.
+FAKE_APT_GET = '#!/bin/sh\nprintf "%s\\n" "$*" >> "$APT_LOG"\n'
+DAMAGED_NOTEBOOK = SOURCE_NOTEBOOK.read_bytes()[:3000]
+
+
+def _system_python_makes_venvs() -> bool:
+    python3 = shutil.which("python3", path=SYSTEM_PATH)
+    return python3 is not None and subprocess.run(
+        [python3, "-c", "import ensurepip, venv"], capture_output=True, check=False).returncode == 0
+
+
+def _run_setup(bundle: Path, image: Path, fake_bin: Path) -> None:
+    unpack(bundle, image)
+    fake_bin.mkdir(exist_ok=True)
+    (fake_bin / "apt-get").write_text(FAKE_APT_GET, encoding="utf-8")
+    (fake_bin / "apt-get").chmod(0o755)
+    env = {key: value for key, value in os.environ.items() if key not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+    env |= {"PATH": f"{fake_bin}{os.pathsep}{SYSTEM_PATH}", "AUTOGRADER_ROOT": str(image),
+            "APT_LOG": str(image / "apt.log")}
+    done = subprocess.run([str(image / "source" / "setup.sh")], cwd=image, env=env, capture_output=True,
+                          text=True, timeout=900, check=False)
+    (image / "setup.log").write_text(f"exit {done.returncode}\n{done.stdout}\n{done.stderr}", encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def gradescope_image(tmp_path_factory) -> Path:
+    """The zip unpacked into IMAGE/source and its setup.sh run once (a venv from the package
+    index); shared by the xdist workers, like Gradescope's image by its submissions."""
+    if not _system_python_makes_venvs():
+        pytest.skip("the system python3 cannot make a venv (apt-get install python3-venv)")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    shared = tmp_path_factory.getbasetemp().parent if worker else tmp_path_factory.getbasetemp()
+    image = shared / "gradescope-image"
+    with open(shared / "gradescope-image.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (image / "setup.log").exists():
+            shutil.rmtree(image, ignore_errors=True)
+            bundle = build("optimization", shared / "gradescope-image.zip")
+            _run_setup(bundle, image, shared / "gradescope-fake-bin")
+    log = (image / "setup.log").read_text(encoding="utf-8")
+    assert log.startswith("exit 0\n"), log[-3000:]
+    return image
+
+
+def graded_in_image(image: Path, root: Path, submission: dict[str, bytes]) -> dict:
+    """One submission graded as Gradescope grades it: a container of the image (here a tree
+    whose source and venv are the image's), its files in submission/, run_autograder from
+    /autograder with only system paths on PATH (as root, as on Gradescope, when the suite is)."""
+    root.mkdir()
+    (root / "source").symlink_to(image / "source")
+    (root / "venv").symlink_to(image / "venv")
+    (root / "submission").mkdir()
+    for name, data in submission.items():
+        (root / "submission" / name).write_bytes(data)
+    env = {"PATH": SYSTEM_PATH, "HOME": str(root), "LANG": "C.UTF-8", "AUTOGRADER_ROOT": str(root)}
+    done = subprocess.run([str(root / "source" / "run_autograder")],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    return results_of(root)
+
+
+@pytest.mark.gradescope_image
+def test_setup_installs_the_grader_into_a_fresh_venv_for_root_only(gradescope_image):
+    apt = (gradescope_image / "apt.log").read_text(encoding="utf-8").splitlines()
+    assert apt == ["update", "install -y --no-install-recommends python3 python3-pip python3-venv libseccomp2"]
+    venv = gradescope_image / "venv"
+    assert (venv / "pyvenv.cfg").is_file() and os.access(venv / "bin" / "autograder", os.X_OK)
+    (site_packages,) = venv.glob("lib/python3*/site-packages")
+    for private in (gradescope_image / "source", site_packages / "reference", site_packages / "autograder"):
+        assert stat.S_IMODE(private.stat().st_mode) & 0o077 == 0, private
+    assert stat.S_IMODE((site_packages / "numpy").stat().st_mode) & 0o005 == 0o005  # the worker imports it
+
+
+@pytest.mark.gradescope_image
+def test_the_image_gives_a_completed_notebook_full_marks(gradescope_image, tmp_path):
+    notebook = nbformat.writes(source_notebook("optimization")).encode()
+    results = graded_in_image(gradescope_image, tmp_path / "autograder", {"optimization.ipynb": notebook})
+    assert results["score"] == results["max_score"] == 15
+    assert all(test["score"] == test["max_score"] for test in results["tests"])
+
+
+@pytest.mark.gradescope_image
+def test_the_image_gives_a_damaged_notebook_zero_and_says_why(gradescope_image, tmp_path):
+    results = graded_in_image(gradescope_image, tmp_path / "autograder", {"optimization.ipynb": DAMAGED_NOTEBOOK})
+    assert results["score"] == 0 and results["max_score"] == 15 and len(results["tests"]) == 10
+    assert "optimization.ipynb is not a valid notebook (its JSON is damaged)" in results["output"]
+
+
+@pytest.mark.gradescope_image
+def test_the_image_gives_an_empty_submission_zero_and_says_why(gradescope_image, tmp_path):
+    results = graded_in_image(gradescope_image, tmp_path / "autograder", {})
+    assert results["score"] == 0 and results["max_score"] == 15
+    assert "holds no notebook: add optimization.ipynb" in results["output"]

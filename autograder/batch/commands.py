@@ -162,13 +162,55 @@ def _on_cluster(address: str, required: tuple[str, ...], spec, coursedir, studen
     "-o",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="Where to write the CSV (default: ./<ASSIGNMENT>_questions.csv).",
+    help="Where to write the CSV (default: ./<ASSIGNMENT>_questions.csv, ./<ASSIGNMENT>_canvas.csv, "
+    "./<ASSIGNMENT>_moodle.csv).",
 )
-def export(assignment: str, course: Path | None, output: Path | None) -> None:
-    """Write a per-question CSV of ASSIGNMENT: one row per student, one column per graded name."""
-    from autograder.batch.export import write_csv
+@click.option(
+    "--format",
+    "kind",
+    type=click.Choice(["questions", "canvas", "moodle"]),
+    default="questions",
+    show_default=True,
+    help="questions: one column per graded name; canvas, moodle: the total, for that LMS's "
+    "gradebook import (needs --roster).",
+)
+@click.option(
+    "--roster",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="CSV with a student_id column (nbgrader's ids) and the LMS's: Student, ID, SIS User ID, "
+    "SIS Login ID, Section for Canvas; one identifier column (e.g. email) for Moodle.",
+)
+@click.option(
+    "--column",
+    default=None,
+    help="Header of the grade column (default: ASSIGNMENT). For an existing Canvas assignment "
+    "use its header in Canvas's export, e.g. 'Optimization (1234)'.",
+)
+def export(
+    assignment: str,
+    course: Path | None,
+    output: Path | None,
+    kind: str,
+    roster: Path | None,
+    column: str | None,
+) -> None:
+    """Write a CSV of ASSIGNMENT: per question, or the totals for Canvas's or Moodle's gradebook."""
+    from autograder.batch.export import RosterError, write_csv, write_lms_csv
 
+    if kind == "questions" and (roster or column):
+        raise click.UsageError("--roster and --column go with --format canvas or moodle")
+    if kind != "questions" and roster is None:
+        raise click.UsageError(f"--format {kind} needs --roster CSV: nbgrader's student ids and the LMS's")
     spec, coursedir = _setup(assignment, course)
-    output = output or Path(f"{assignment}_questions.csv")
-    count = write_csv(spec, coursedir, output)
-    click.echo(f"wrote {output} ({count} students, {len(spec.points)} questions)")
+    output = output or Path(f"{assignment}_{kind}.csv")
+    if kind == "questions":
+        count = write_csv(spec, coursedir, output)
+        click.echo(f"wrote {output} ({count} students, {len(spec.points)} questions)")
+        return
+    try:
+        count = write_lms_csv(spec, coursedir, output, kind, roster, column or assignment)
+    except RosterError as error:
+        raise click.ClickException(str(error)) from None
+    where = "Canvas: Grades > Import" if kind == "canvas" else "Moodle: Grades > Import > CSV file"
+    click.echo(f"wrote {output} ({count} students); import it in {where}")

@@ -1,4 +1,4 @@
-"""``autograder ci init|summary|public`` and ``autograder gradescope build`` (click groups)."""
+"""``autograder ci init|summary|public|result`` and ``autograder gradescope build`` (click groups)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import click
 
 from autograder import course
 from autograder.course import quiz_ids
+from autograder.packaging import classroom, known_assignments, summary, workflow
 from autograder.packaging import gradescope as gradescope_zip
-from autograder.packaging import known_assignments, summary, workflow
 
 
 def _repo_root() -> Path:
@@ -92,6 +92,19 @@ def ci_public(results: Path, output: Path | None) -> None:
         return
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text + "\n", encoding="utf-8")
+
+
+@ci.command("result")
+@click.argument("results", type=click.Path(path_type=Path, dir_okay=False))
+def ci_result(results: Path) -> None:
+    """Print the GitHub Classroom runner result of RESULTS: base64 of its JSON document.
+
+    The document is {"version": 1, "status", "max_score", "tests"} as the classroom-resources
+    runners write it, made from the public copy of RESULTS (results not yet published are one
+    test holding their points, with no name, score or feedback of their own). The workflow puts
+    it in the step output `result` that classroom-resources/autograding-grading-reporter reads.
+    """
+    click.echo(classroom.encoded(_read_results(results)))
 
 
 @click.group()

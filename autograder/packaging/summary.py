@@ -1,7 +1,8 @@
 """``results.json`` -> a Markdown table for the GitHub Actions job summary.
 
-The last line is ``Points X/Y``, the line GitHub Classroom's own autograding action logs and
-stores as the "Autograding complete" annotation of the check run, where Classroom reads it.
+The last line is ``Points X/Y``, the line GitHub Classroom's autograding actions log (the
+workflow prints it for classrooms that read the log; the "Autograding complete" annotation with
+the same text comes from Classroom's reporter action, fed by :mod:`autograder.packaging.classroom`).
 
 The file is written on the student's runner, so everything in it is untrusted: every string goes
 through :func:`autograder.untrusted.markdown_inline` (no link, image, HTML or math, one line, so

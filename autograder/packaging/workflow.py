@@ -7,7 +7,10 @@ variable, never stored), so the student's repository holds the notebook and this
 reference or a key, and no committed relative path or symbolic link leads into the grader.
 
 The grade goes to ``$RUNNER_TEMP/results.json``; what the student's repository keeps as an
-artifact, and what the job summary shows, is ``public_results`` of it.
+artifact, what the job summary shows and what GitHub Classroom's reporter action reads (the
+step output ``result`` of step ``RUNNER_ID``, see :mod:`autograder.packaging.classroom`) are
+made from ``public_results`` of it. No ``${{ }}`` expression is written into a ``run:`` script:
+what a script needs comes through environment variables.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ from autograder.packaging import template
 from autograder.packaging.summary import HIDDEN
 
 WORKFLOW_PATH = Path(".github") / "workflows" / "autograde.yml"
+#: The id of the step that sets the GitHub Classroom runner output ``result``; the reporter
+#: action reads it from the environment variable ``<ID in capitals>_RESULTS``.
+RUNNER_ID = "optinit"
 
 #: Characters a notebook path may use: it goes into YAML and a shell command unescaped by hand.
 _SAFE_PATH = re.compile(r"[A-Za-z0-9._/ -]+")
@@ -45,7 +51,8 @@ def workflow_text(assignment: str, notebook: str) -> str:
     """The workflow grading ``notebook`` (relative to the repository root) as ``assignment``."""
     return template(
         "autograde.yml", ASSIGNMENT=assignment, NOTEBOOK=str(PurePosixPath(notebook)),
-        NOTEBOOK_ARG=notebook_argument(notebook),
+        NOTEBOOK_ARG=notebook_argument(notebook), RUNNER=RUNNER_ID,
+        RUNNER_VARIABLE=f"{RUNNER_ID.upper()}_RESULTS",
     )
 
 
