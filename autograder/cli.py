@@ -27,6 +27,7 @@ class _OneLineErrors(click.Group):
         "gradescope": ("autograder.packaging.commands", "gradescope"),
         "autograde": ("autograder.batch.commands", "autograde"),
         "export": ("autograder.batch.commands", "export"),
+        "stats": ("autograder.stats.commands", "stats"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -123,9 +124,12 @@ def main() -> None:
 @click.option("--course", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="nbgrader course root (default: the bundled assignments/).")
 @click.option("--quiet", "-q", is_flag=True, help="Write results.json without printing the table.")
+@click.option("--student", default=None, metavar="ID",
+              help="Whose submission this is (as nbgrader's submitted/<student>/ names them): a quiz's "
+                   "per-student questions are graded in this student's variant.")
 @require_isolation_option
 def grade(submission: Path, assignment: str, results: Path, seed: int | None, course: Path | None, quiet: bool,
-          require_isolation: str | None) -> None:
+          student: str | None, require_isolation: str | None) -> None:
     """Grade SUBMISSION (a .ipynb, a .py or a submission folder) and write results.json."""
     from autograder.sandbox import zygote
 
@@ -140,13 +144,20 @@ def grade(submission: Path, assignment: str, results: Path, seed: int | None, co
     if assignment not in ASSIGNMENTS and assignment not in quizzes:
         known = ", ".join([*ASSIGNMENTS, *quizzes])
         raise click.UsageError(f"unknown assignment {assignment!r} (known: {known})")
+    if student is not None:
+        from autograder.quiz.variants import StudentIdError, check_student_id
+
+        try:
+            check_student_id(student)
+        except StudentIdError as error:
+            raise click.UsageError(f"--student: {error}") from None
     refuse_unless_isolated(require_isolation, course_root)
     if assignment in ASSIGNMENTS:
         report = grade_submission(submission, assignment, course_root, seed)
     else:
         from autograder.quiz.grade import grade_quiz
 
-        report = grade_quiz(submission, assignment, course_root.parent)
+        report = grade_quiz(submission, assignment, course_root.parent, student, course_root)
     write_results(report, results)
     if not quiet:
         print_table(report)

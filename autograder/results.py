@@ -52,6 +52,7 @@ def to_gradescope(report: Report) -> dict:
         "max_score": report.max_score,
         "execution_time": round(report.seconds, 3),
         "output": _safe("\n".join(lines)),
+        "output_format": "text",  # Gradescope's default renders HTML (file names are the student's)
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": [
@@ -61,6 +62,7 @@ def to_gradescope(report: Report) -> dict:
                 "max_score": result.max_score,
                 "status": "passed" if result.score >= result.max_score else "failed",
                 "output": _safe(result.output),
+                "output_format": "text",
                 "visibility": result.visibility,
                 **({"extra_data": result.data} if result.data else {}),
             }

@@ -52,6 +52,7 @@ from autograder.batch.run import run_batch
 from autograder.batch.spec import spec_for
 from autograder.cli import main as autograder_main
 from autograder.quiz import load_quiz
+from autograder.quiz.personalize import right_answers, student_variants
 from autograder.sandbox import policy
 
 __all__ = ["course", "released"]  # the fixtures, shared with test_batch
@@ -201,12 +202,12 @@ def test_a_quiz_is_scored_on_the_cluster_with_the_key_kept_here(course, schedule
     quiz_id = "optimization_quiz"
     quiz = load_quiz(course.parent / "quizzes" / f"{quiz_id}.yaml")
     notebook = nbformat.read(course / "release" / quiz_id / f"{quiz_id}.ipynb", as_version=4)
+    right = right_answers(quiz, student_variants(quiz, course, "ada"))  # ada's own variant
     for cell in notebook.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         item = next((item for item in quiz.items if item.id == grade_id), None)
-        if item is not None:
-            answer = item.answer[0] if item.type == "single" else list(item.answer)
-            cell.source = f"{item.id} = {answer!r}"
+        if item is not None and item.id in right:
+            cell.source = f"{item.id} = {right[item.id]!r}"
     _submit(course, "ada", notebook, quiz_id)
     _batch(course, quiz_id)
     local = _results(course, "ada", quiz_id)

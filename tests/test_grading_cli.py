@@ -188,9 +188,16 @@ def quizzes(tmp_path_factory):
     return graded
 
 
+#: The quiz's items of one variant for everyone (RIGHT); the others differ per student and,
+#: graded without --student as here, score 0 (tests/test_quiz_variants.py grades them).
+PER_STUDENT = [item.id for item in QUIZ.items if item.per_student]
+
+
 def test_the_quiz_items_are_the_ones_these_tests_expect():
-    key = {item.id: [item.answer] if isinstance(item.answer, str) else list(item.answer) for item in QUIZ.items}
+    key = {item.id: [item.answer] if isinstance(item.answer, str) else list(item.answer)
+           for item in QUIZ.items if not item.per_student}
     assert key == {name: [answer] if isinstance(answer, str) else answer for name, answer in RIGHT.items()}
+    assert PER_STUDENT and [item.id for item in QUIZ.items] == [*RIGHT, *PER_STUDENT]
 
 
 @pytest.mark.parametrize("key", sorted(QUIZ_SUBMISSIONS))
@@ -198,7 +205,8 @@ def test_quiz_answers_are_scored_item_by_item(quizzes, key):
     code, stderr, out = quizzes[key]
     assert code == 0, stderr
     data = read_results(out)
-    assert {test["name"]: test["score"] for test in data["tests"]} == pytest.approx(QUIZ_SUBMISSIONS[key][1])
+    expected = {**QUIZ_SUBMISSIONS[key][1], **dict.fromkeys(PER_STUDENT, 0.0)}
+    assert {test["name"]: test["score"] for test in data["tests"]} == pytest.approx(expected)
 
 
 @pytest.mark.parametrize("key, item, says", [
@@ -231,7 +239,7 @@ def test_grading_an_assignment_submission_as_a_quiz_scores_zero_without_crashing
     code, _, stderr = invoke_cli("grade", str(submission), "-a", "optimization_quiz", "--results", str(out))
     assert code == 0, stderr
     data = read_results(out)
-    assert data["score"] == 0 and [t["name"] for t in data["tests"]] == list(RIGHT)
+    assert data["score"] == 0 and [t["name"] for t in data["tests"]] == [*RIGHT, *PER_STUDENT]
     assert not set(OPTIMIZATION_NAMES) & {t["name"] for t in data["tests"]}
 
 

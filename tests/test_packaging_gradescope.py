@@ -332,3 +332,27 @@ def test_the_image_gives_an_empty_submission_zero_and_says_why(gradescope_image,
     results = graded_in_image(gradescope_image, tmp_path / "autograder", {})
     assert results["score"] == 0 and results["max_score"] == 15
     assert "holds no notebook: add optimization.ipynb" in results["output"]
+
+
+def _student_of(tmp_path, metadata: object, *options: str):
+    from click.testing import CliRunner
+
+    from autograder.cli import main
+
+    path = tmp_path / "submission_metadata.json"
+    path.unlink(missing_ok=True)
+    if metadata is not None:
+        path.write_text(metadata if isinstance(metadata, str) else json.dumps(metadata))
+    return CliRunner().invoke(main, ["gradescope", "student", str(path), *options])
+
+
+def test_the_gradescope_student_id_is_the_submitters_email_or_nothing(tmp_path):
+    """run_autograder passes `--student` from this; an id the grader would refuse, a missing
+    or broken metadata file print nothing (the per-student items then score 0 with a reason)."""
+    users = {"users": [{"email": "ada@example.edu", "sid": "12345", "id": 7}]}
+    assert _student_of(tmp_path, users).stdout == "ada@example.edu\n"
+    assert _student_of(tmp_path, users, "--field", "sid").stdout == "12345\n"
+    for broken in (None, "{not json", {"users": []}, {"users": [{"email": "a\nb"}]},
+                   {"users": [{"email": " ada"}]}, {"users": "ada"}, [1]):
+        result = _student_of(tmp_path, broken)
+        assert result.exit_code == 0 and result.stdout == "", (broken, result.output)

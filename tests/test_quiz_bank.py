@@ -41,6 +41,21 @@ VALID_BANK = {
             "rubric": "Because.",
             "points": 2,
         },
+        {
+            "id": "decayed",
+            "type": "numeric",
+            "prompt": "From {learning_rate0}, decay {decay_rate} every {time_interval}: epoch {epoch_num}?",
+            "parameters": {
+                "learning_rate0": {"values": [0.1, 0.01]},
+                "decay_rate": {"values": [0.5, 1]},
+                "time_interval": {"values": [10, 100]},
+                "epoch_num": {"min": 0, "max": 1000},
+            },
+            "function": "schedule_lr_decay",
+            "tolerance": {"relative": 1e-3, "absolute": 1e-9},
+            "explanation": "learning_rate0 / (1 + decay_rate * floor(epoch_num / time_interval))",
+            "points": 2,
+        },
     ],
 }
 
@@ -76,6 +91,12 @@ def test_optimization_quiz_keeps_the_slides_keys_letters_and_order():
         ("always_global_minimum", "single", ("A", "B", "C", "D", "E"), ("E",)),
         ("least_successful_ravine", "single", ("A", "B", "C", "D"), ("B",)),
         ("different_influence", "multiple", ("A", "B", "C", "D"), ("A", "D")),
+        ("adam_bias_correction", "single", ("A", "B", "C", "D"), ("A",)),
+        ("scheduled_learning_rate", "numeric", (), ()),
+    ]
+    assert [item.id for item in quiz.items if item.per_student] == [
+        "adam_bias_correction",
+        "scheduled_learning_rate",
     ]
     assert quiz.items[0].choices["A"] == "Stochastic Gradient Descent"
     assert quiz.items[2].choices["E"] == "None of the above"
@@ -198,6 +219,137 @@ ERROR_CASES = {
         "free-response",
     ),
     "item without id": (_delete(1, "id"), "#2", "id", "missing"),
+    "id the notebook uses": (_set(0, "id", "quiz"), "'quiz' (#1)", "id", "notebook's own cells"),
+    # per-student items: shuffled choices, numeric items
+    "shuffle not a boolean": (_set(0, "shuffle", "yes"), "'pick_one' (#1)", "shuffle", "boolean"),
+    "shuffle on a free response": (
+        _set(2, "shuffle", True),
+        "'explain' (#3)",
+        "shuffle",
+        "only choice items are shuffled",
+    ),
+    "numeric without tolerance": (_delete(3, "tolerance"), "'decayed' (#4)", "tolerance", "missing"),
+    "numeric without explanation": (
+        _delete(3, "explanation"),
+        "'decayed' (#4)",
+        "explanation",
+        "missing",
+    ),
+    "numeric with choices": (
+        _set(3, "choices", {"A": "x", "B": "y"}),
+        "'decayed' (#4)",
+        "choices",
+        "a numeric item has no choices",
+    ),
+    "parameters on a choice item": (
+        _set(0, "parameters", {"n_prev": {"values": [1]}}),
+        "'pick_one' (#1)",
+        "parameters",
+        "only numeric items",
+    ),
+    "unknown function": (
+        _set(3, "function", "magic"),
+        "'decayed' (#4)",
+        "function",
+        "unknown function 'magic' (known: adam_corrected_first_moment",
+    ),
+    "a parameter missing": (
+        _set(3, "parameters", {"learning_rate0": {"values": [0.1]}, "decay_rate": {"values": [1]},
+                               "epoch_num": {"values": [1]}}),
+        "'decayed' (#4)",
+        "parameters",
+        "schedule_lr_decay needs the parameter 'time_interval'",
+    ),
+    "a parameter the function does not take": (
+        lambda bank: bank["items"][3]["parameters"].update(beta1={"values": [0.9]}),
+        "'decayed' (#4)",
+        "parameters.beta1",
+        "'beta1' is not a parameter of schedule_lr_decay",
+    ),
+    "a range where the answer is undefined": (
+        lambda bank: bank["items"][3]["parameters"].update(time_interval={"values": [0, 10]}),
+        "'decayed' (#4)",
+        "parameters.time_interval",
+        "time_interval = 0 is outside where the answer is defined (time_interval must be an integer >= 1)",
+    ),
+    "a non-positive learning rate": (
+        lambda bank: bank["items"][3]["parameters"].update(learning_rate0={"values": [0.1, -0.1]}),
+        "'decayed' (#4)",
+        "parameters.learning_rate0",
+        "learning_rate0 must be a number > 0",
+    ),
+    "a real value for an integer parameter": (
+        lambda bank: bank["items"][3]["parameters"].update(epoch_num={"values": [1.5]}),
+        "'decayed' (#4)",
+        "parameters.epoch_num",
+        "epoch_num is an integer",
+    ),
+    "an integer range for a real parameter": (
+        lambda bank: bank["items"][3]["parameters"].update(decay_rate={"min": 1, "max": 2}),
+        "'decayed' (#4)",
+        "parameters.decay_rate",
+        "give its values as a list",
+    ),
+    "min above max": (
+        lambda bank: bank["items"][3]["parameters"].update(epoch_num={"min": 9, "max": 1}),
+        "'decayed' (#4)",
+        "parameters.epoch_num",
+        "min 9 is above max 1",
+    ),
+    "both values and a range": (
+        lambda bank: bank["items"][3]["parameters"].update(epoch_num={"values": [1], "min": 0, "max": 1}),
+        "'decayed' (#4)",
+        "parameters.epoch_num",
+        "either values (a list) or min and max",
+    ),
+    "a value that is not finite": (
+        lambda bank: bank["items"][3]["parameters"].update(decay_rate={"values": [1, float("inf")]}),
+        "'decayed' (#4)",
+        "parameters.decay_rate",
+        "inf is not a finite number",
+    ),
+    "a value given as text": (
+        lambda bank: bank["items"][3]["parameters"].update(decay_rate={"values": ["1e-3"]}),
+        "'decayed' (#4)",
+        "parameters.decay_rate.values.0",
+        "must be a number, got str '1e-3'",
+    ),
+    "a placeholder that is not a parameter": (
+        _set(3, "prompt", "{learning_rate0} {decay_rate} {time_interval} {epoch_num} {epochs}?"),
+        "'decayed' (#4)",
+        "prompt",
+        "{epochs} is not a parameter",
+    ),
+    "a parameter the prompt never shows": (
+        _set(3, "prompt", "From {learning_rate0}, decay {decay_rate} every {time_interval}?"),
+        "'decayed' (#4)",
+        "prompt",
+        "never shows the parameter epoch_num",
+    ),
+    "a tolerance that accepts 0": (
+        _set(3, "tolerance", {"relative": 0, "absolute": 0.01}),
+        "'decayed' (#4)",
+        "tolerance",
+        "accepts 0 for the learning rate at learning_rate0=0.01",
+    ),
+    "a relative tolerance of 1": (
+        _set(3, "tolerance", {"relative": 1, "absolute": 0}),
+        "'decayed' (#4)",
+        "tolerance.relative",
+        "must be below 1",
+    ),
+    "a negative tolerance": (
+        _set(3, "tolerance", {"relative": -0.1, "absolute": 0}),
+        "'decayed' (#4)",
+        "tolerance.relative",
+        "must be at least 0",
+    ),
+    "a tolerance without absolute": (
+        _set(3, "tolerance", {"relative": 0.1}),
+        "'decayed' (#4)",
+        "tolerance.absolute",
+        "missing",
+    ),
 }
 
 
@@ -268,3 +420,44 @@ def test_load_quiz_raises_with_all_errors(tmp_path):
         load_quiz(path)
     assert len(raised.value.errors) >= 3
     assert str(path) in str(raised.value)
+
+
+# --- per-student items ---------------------------------------------------------------------------
+
+
+def test_shuffle_is_a_quiz_default_that_an_item_overrides(tmp_path):
+    bank = copy.deepcopy(VALID_BANK)
+    bank["shuffle"] = True
+    bank["items"][1]["shuffle"] = False
+    quiz = load_quiz(write_bank(tmp_path, bank))
+    assert [(item.id, item.shuffle, item.per_student) for item in quiz.items] == [
+        ("pick_one", True, True),
+        ("pick_some", False, False),
+        ("explain", False, False),
+        ("decayed", False, True),
+    ]
+
+
+def test_a_numeric_item_loads_its_parameters_function_and_tolerance(tmp_path):
+    item = load_quiz(write_bank(tmp_path, VALID_BANK)).item("decayed")
+    assert item.parameters["epoch_num"] == {"min": 0, "max": 1000}
+    assert item.answer_function.returns == ("the learning rate",)
+    assert (item.tolerance.relative, item.tolerance.absolute) == (1e-3, 1e-9)
+    assert item.answer_function.answer(
+        {"learning_rate0": 0.1, "decay_rate": 1, "time_interval": 10, "epoch_num": 25}
+    ) == (0.1 / 3,)
+
+
+@pytest.mark.parametrize(("function", "parameters", "answer"), [
+    ("update_lr", {"learning_rate0": 0.2, "epoch_num": 3, "decay_rate": 1}, (0.05,)),
+    ("he_variance", {"n_prev": 8}, (0.25,)),
+    ("xavier_variance", {"n_prev": 8}, (0.125,)),
+    ("mini_batches", {"m": 130, "mini_batch_size": 64}, (3, 2)),
+    ("mini_batches", {"m": 128, "mini_batch_size": 64}, (2, 64)),
+    ("adam_first_moment", {"g": 2.0, "beta1": 0.9, "t": 2}, (2 * (1 - 0.9**2),)),
+    ("adam_corrected_first_moment", {"g": 2.0, "beta1": 0.9, "t": 7}, (2.0,)),
+])
+def test_each_answer_function_computes_what_the_reference_does(function, parameters, answer):
+    from autograder.quiz.numeric import FUNCTIONS
+
+    assert FUNCTIONS[function].answer(parameters) == pytest.approx(answer, rel=1e-12)

@@ -60,6 +60,8 @@ def test_build_writes_then_reports_unchanged(repo):
     assert second.output.splitlines() == [
         "unchanged assignments/source/optimization_quiz/optimization_quiz.ipynb",
         "unchanged assignments/source/optimization_quiz/quizcheck.py",
+        "unchanged assignments/source/optimization_quiz/quizvariants.py",
+        "unchanged assignments/source/optimization_quiz/quizvariants.json",
     ]
 
 
@@ -89,3 +91,21 @@ def test_without_a_root_the_group_says_to_use_root(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = run("validate")
     assert result.exit_code == 2 and "--root" in result.output
+
+
+def test_variant_prints_each_students_variant_and_the_answers_with_full_marks(repo):
+    assert run("--root", str(repo), "build", "optimization_quiz").exit_code == 0
+    result = run("--root", str(repo), "variant", "optimization_quiz", "-s", "alice", "-s", "bob")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "optimization_quiz, student id 'alice':"
+    assert "optimization_quiz, student id 'bob':" in lines
+    assert any(line.startswith("  adam_bias_correction: the bank's ") for line in lines)
+    assert any(line.startswith("  scheduled_learning_rate: learning_rate0 = ") for line in lines)
+    assert sum(line.startswith("    full marks: ") for line in lines) == 4
+
+
+def test_variant_of_a_bad_student_id_is_a_usage_error(repo):
+    assert run("--root", str(repo), "build", "optimization_quiz").exit_code == 0
+    result = run("--root", str(repo), "variant", "optimization_quiz", "-s", "a/b")
+    assert result.exit_code == 2 and "no '/'" in result.output

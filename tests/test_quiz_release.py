@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import os
 import shutil
 import subprocess
@@ -11,6 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder.batch.grader import SECRET_FILE
 from autograder.quiz import bank_paths, build_quiz, load_quiz
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,6 +57,7 @@ def secrets_of(quiz) -> list[str]:
     """Fragments of every explanation and rubric (long enough to be unambiguous)."""
     texts = [text for item in quiz.items for text in item.explanations.values()]
     texts += [item.rubric for item in quiz.items if item.rubric]
+    texts += [item.explanation for item in quiz.items if item.explanation]
     return [text[:40] for text in texts]
 
 
@@ -86,3 +91,36 @@ def test_released_answer_cells_hold_no_answer(release, quiz):
 def test_release_ships_the_format_check_beside_a_choice_quiz(release):
     shipped = release / "optimization_quiz" / "quizcheck.py"
     assert shipped.read_bytes() == (REPO / "autograder" / "quiz" / "answers.py").read_bytes()
+
+
+def _released_bytes(release: Path, quiz_id: str) -> dict[Path, bytes]:
+    return {path: path.read_bytes() for path in (release / quiz_id).rglob("*") if path.is_file()}
+
+
+def test_the_release_holds_the_salt_but_not_the_course_secret(release):
+    secret = (release.parent / SECRET_FILE).read_bytes().strip()
+    quiz_id = "optimization_quiz"
+    salt = hmac.new(secret, f"variants/{quiz_id}".encode(), hashlib.sha256).hexdigest()
+    files = _released_bytes(release, quiz_id)
+    assert json.loads(files[release / quiz_id / "quizvariants.json"])["salt"] == salt
+    for path, data in files.items():
+        assert secret not in data and secret.decode() not in data.decode(), f"{path} holds the secret"
+    assert not [path for path in release.rglob("*") if SECRET_FILE in path.name]
+
+
+def test_the_released_variant_data_holds_no_key_and_no_answer_function(release):
+    quiz = load_quiz(REPO / "quizzes" / "optimization_quiz.yaml")
+    data = json.loads((release / quiz.id / "quizvariants.json").read_text(encoding="utf-8"))
+    assert set(data) == {"quiz", "salt", "items"}
+    for item_id, shown in data["items"].items():
+        item = quiz.item(item_id)
+        assert set(shown) == ({"prompt", "parameters"} if item.type == "numeric" else {"choices"})
+    text = json.dumps(data)
+    for field in ("answer", "function", "tolerance", "explanation"):
+        assert f'"{field}"' not in text
+
+
+def test_release_ships_the_variant_module_verbatim(release):
+    shipped = release / "optimization_quiz" / "quizvariants.py"
+    assert shipped.read_bytes() == (REPO / "autograder" / "quiz" / "variants.py").read_bytes()
+    assert not (release / "initialization_quiz" / "quizvariants.py").exists()

@@ -17,6 +17,7 @@ from autograder.quiz.answers import AnswerFormError, check_answer_format
 from autograder.quiz.render import render_notebook, render_notebook_text
 
 REPO = Path(__file__).resolve().parents[1]
+VARIANT_FILES = ("quizcheck.py", "quizvariants.py", "quizvariants.json")
 OPTIMIZATION = load_quiz(REPO / "quizzes" / "optimization_quiz.yaml")
 INITIALIZATION = load_quiz(REPO / "quizzes" / "initialization_quiz.yaml")
 
@@ -35,9 +36,9 @@ def test_notebook_metadata_names_the_quiz():
 def test_title_then_prompt_answer_and_check_cell_per_choice_item():
     cells = render_notebook(OPTIMIZATION).cells
     assert cells[0].cell_type == "markdown" and cells[0].source.startswith("# Quiz: optimization")
-    assert len(cells) == 1 + 3 * len(OPTIMIZATION.items)
-    for index, item in enumerate(OPTIMIZATION.items):
-        prompt, answer, check = cells[1 + 3 * index : 4 + 3 * index]
+    fixed = [item for item in OPTIMIZATION.items if not item.per_student]
+    for index, item in enumerate(fixed):
+        prompt, answer, check = cells[2 + 3 * index : 5 + 3 * index]  # after the variant cell
         assert prompt.cell_type == "markdown" and "nbgrader" not in prompt.metadata
         for letter, text in item.choices.items():
             assert f"- **{letter}.** {text}" in prompt.source
@@ -116,7 +117,7 @@ def test_build_is_deterministic_and_reports_unchanged_files(tmp_path):
     first = build_quiz(OPTIMIZATION, tmp_path)
     path = notebook_path("optimization_quiz", tmp_path)
     assert path == tmp_path / "source" / "optimization_quiz" / "optimization_quiz.ipynb"
-    assert set(first) == {path, path.parent / "quizcheck.py"} and all(first.values())
+    assert set(first) == {path, *(path.parent / name for name in VARIANT_FILES)} and all(first.values())
     snapshot = {p: p.read_bytes() for p in first}
     second = build_quiz(OPTIMIZATION, tmp_path)
     assert not any(second.values())
@@ -137,8 +138,9 @@ def test_notebook_file_has_sorted_keys_and_no_timestamps():
     data = json.loads(text)
     assert text == json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
     assert "date" not in text.lower() or "after_due_date" not in json.dumps(data["metadata"])
-    assert [cell["id"] for cell in data["cells"]][:4] == [
+    assert [cell["id"] for cell in data["cells"]][:5] == [
         "quiz-title",
+        "quiz-variant",
         "most_variance-prompt",
         "most_variance-answer",
         "test_most_variance",

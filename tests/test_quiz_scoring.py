@@ -242,8 +242,9 @@ def test_free_response_that_is_not_text_is_still_left_to_the_hand_grader(value):
 def test_score_quiz_scores_every_item_and_treats_missing_names_as_unanswered():
     results = score_quiz(OPTIMIZATION, {"most_variance": "A", "always_global_minimum": "e"})
     assert [r.item_id for r in results] == [item.id for item in OPTIMIZATION.items]
-    assert [r.score for r in results] == [1.0, 0.0, 1.0, 0.0, 0.0]
+    assert [r.score for r in results] == [1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0]
     assert "not answered" in results[1].feedback
+    assert "graded without a student id" in results[-1].feedback  # per-student, no variant given
 
 
 def test_the_slides_keys_earn_full_marks():
@@ -255,7 +256,7 @@ def test_the_slides_keys_earn_full_marks():
         "different_influence": ["A", "D"],
     }
     results = score_quiz(OPTIMIZATION, key)
-    assert all(r.score == r.max_score for r in results)
+    assert all(r.score == r.max_score for r in results if not OPTIMIZATION.item(r.item_id).per_student)
 
 
 # --- properties of the net-correct rule -----------------------------------------------------

@@ -23,13 +23,18 @@ from autograder.packaging.summary import HIDDEN
 from autograder.packaging.workflow import public_results, workflow_text
 from autograder.quiz import load_quiz, score_item, score_quiz
 from autograder.quiz.bank import MULTIPLE, SINGLE
+from autograder.quiz.personalize import right_answers, variants_for
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 OPTIMIZATION = load_quiz(REPO / "quizzes" / "optimization_quiz.yaml")
 AFTER_DUE = dataclasses.replace(OPTIMIZATION, explanations="after_due_date")
 CHOICE_ITEMS = [item for item in OPTIMIZATION.items if item.type in (SINGLE, MULTIPLE)]
-KEY = {item.id: item.answer[0] if item.type == SINGLE else list(item.answer) for item in CHOICE_ITEMS}
+#: The choice items every student sees alike (their letters are the key's).
+FIXED_ITEMS = [item for item in CHOICE_ITEMS if not item.per_student]
+KEY = {item.id: item.answer[0] if item.type == SINGLE else list(item.answer) for item in FIXED_ITEMS}
+SALT = "5a" * 32
+ADA = variants_for(OPTIMIZATION, SALT, "ada")
 
 
 def _secrets(quiz=OPTIMIZATION) -> list[str]:
@@ -70,11 +75,25 @@ def test_a_fully_right_multiple_choice_explains_every_pick():
 
 @pytest.mark.parametrize("item", [i for i in CHOICE_ITEMS if i.type == SINGLE], ids=lambda i: i.id)
 def test_a_single_choice_explains_only_the_letter_picked(item):
+    variant = ADA.get(item.id)
     for letter in item.letters:
-        feedback = score_item(item, letter, OPTIMIZATION).feedback
-        assert item.explanations[letter] in feedback  # its rightness is what the score says
-        others = [item.explanations[other] for other in item.letters if other != letter]
+        feedback = score_item(item, letter, OPTIMIZATION, variant).feedback
+        bank = variant.bank_letters(item)[letter] if variant else letter  # the choice shown as letter
+        assert item.explanations[bank] in feedback  # its rightness is what the score says
+        others = [item.explanations[other] for other in item.letters if other != bank]
         assert not [text for text in others if text in feedback]
+
+
+def test_every_wrong_numeric_answer_reads_the_same_and_holds_no_digit_of_the_answer():
+    item = OPTIMIZATION.item("scheduled_learning_rate")
+    variant = ADA[item.id]
+    (answer,) = item.answer_function.answer(variant.values)
+    feedbacks = {score_item(item, wrong, OPTIMIZATION, variant).feedback
+                 for wrong in (0.0, answer * 1.01, answer / 2, -answer, 1e9)}
+    assert len(feedbacks) == 1
+    (feedback,) = feedbacks
+    assert feedback.startswith("Incorrect.") and repr(answer)[:6] not in feedback
+    assert item.explanation not in feedback  # it says how to compute the answer
 
 
 def test_after_the_due_date_everything_is_explained():
@@ -130,7 +149,8 @@ def test_the_workflow_uploads_logs_and_summarises_nothing_of_the_key(tmp_path):
     steps = {step["name"]: step for step in job["steps"]}
     summary = tmp_path / "step_summary.md"
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-           "RUNNER_TEMP": str(runner_temp), "GITHUB_STEP_SUMMARY": str(summary)}
+           "RUNNER_TEMP": str(runner_temp), "GITHUB_STEP_SUMMARY": str(summary),
+           "GITHUB_OUTPUT": str(tmp_path / "github_output")}
 
     log = ""
     for name in ("Grade", "Report"):
@@ -146,7 +166,8 @@ def test_the_workflow_uploads_logs_and_summarises_nothing_of_the_key(tmp_path):
     assert not [path for path in workspace.rglob("*") if path.name != "answers.py"]
     assert uploaded.is_file() and _leaks(uploaded.read_text()) == []
     assert _leaks(log) == [] and _leaks(summary.read_text()) == []
-    assert "::notice title=Autograding complete::Points 0/6" in log.splitlines()
+    total = sum(item.points for item in OPTIMIZATION.items)
+    assert [line for line in log.splitlines() if line.endswith(f"Points 0/{total:g}")]
     assert json.loads(uploaded.read_text())["tests"][0]["output"] == HIDDEN
 
 
@@ -167,4 +188,5 @@ def test_ci_public_writes_the_public_copy(tmp_path):
 
 
 def test_score_quiz_with_the_key_still_earns_full_marks():
-    assert all(r.score == r.max_score for r in score_quiz(OPTIMIZATION, KEY))
+    results = score_quiz(OPTIMIZATION, right_answers(OPTIMIZATION, ADA), ADA)
+    assert all(r.score == r.max_score for r in results)

@@ -86,7 +86,8 @@ def prepare_job(job: Job) -> Prepared | Report:
     if job.is_quiz:
         from autograder.quiz.grade import prepare_quiz
 
-        return prepare_quiz(job.submission, job.assignment, job.course_root.parent)
+        # The variant is the one of the student the submission is filed under, whatever it says.
+        return prepare_quiz(job.submission, job.assignment, job.course_root.parent, job.student, job.course_root)
     from autograder.grading import prepare
 
     def seed(code: str) -> int:

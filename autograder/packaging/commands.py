@@ -112,6 +112,34 @@ def gradescope() -> None:
     """Gradescope autograder bundles."""
 
 
+#: The field of a Gradescope user that names the student in a quiz's per-student questions.
+GRADESCOPE_ID_FIELDS = ("email", "sid", "id")
+
+
+@gradescope.command("student")
+@click.argument("metadata", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--field", type=click.Choice(GRADESCOPE_ID_FIELDS), default="email", show_default=True,
+              help="Which of the submitter's fields is their student id.")
+def gradescope_student(metadata: Path, field: str) -> None:
+    """Print the student id of a Gradescope submission (its first submitter's FIELD, from
+    submission_metadata.json), or nothing when it has none that is a usable id: run_autograder
+    passes it to `autograder grade --student`."""
+    import json
+
+    from autograder.quiz.variants import StudentIdError, check_student_id
+
+    try:
+        with open(metadata, "rb") as file:
+            users = json.loads(file.read(1 << 20)).get("users") or [{}]
+        student = users[0].get(field)
+        student = str(student) if type(student) is int else student  # Gradescope's user id
+        check_student_id(student)
+    except (OSError, ValueError, AttributeError, TypeError, StudentIdError) as error:
+        click.echo(f"autograder: no student id in {metadata} ({error})", err=True)
+        return
+    click.echo(student)
+
+
 @gradescope.command("build")
 @click.argument("assignment")
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default=None,

@@ -3,8 +3,12 @@
 * ``bank``: YAML -> validated ``Quiz`` (JSON Schema in ``schema`` + semantic rules);
 * ``render``: ``build_quiz(quiz, course_root)`` -> nbgrader source notebook;
 * ``answers``: reading an answer's form (stdlib only, shipped as ``quizcheck.py``);
-* ``scoring``: ``score_item(item, answer, quiz) -> ItemScore``;
-* ``commands``: the ``quiz`` click group (``validate``, ``build``).
+* ``numeric``: the answer functions of numeric items and the checks of their ranges;
+* ``variants``: a student's own variant of an item, the student id rule, the notebook's
+  ``QuizVariant`` (stdlib only, shipped as ``quizvariants.py``);
+* ``personalize``: the grader's side of variants (the salt, ``Variant``, ``right_answers``);
+* ``scoring``: ``score_item(item, answer, quiz, variant=None) -> ItemScore``;
+* ``commands``: the ``quiz`` click group (``validate``, ``build``, ``variant``).
 
 Decisions are written up in ``autograder/quiz/README.md``.
 """

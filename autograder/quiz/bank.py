@@ -2,20 +2,22 @@
 
 Validation is two passes over the parsed YAML, both collecting every error of the file:
 the JSON Schema (``schema.QUIZ_SCHEMA``: fields, types, required-ness) and the semantic rules
-that relate fields to each other (``semantic_errors``). Each error names the file, the item and
-the field.
+that relate fields to each other (``semantic_errors``, with ``numeric.parameter_errors`` for the
+ranges of numeric items). Each error names the file, the item and the field.
 """
 
 from __future__ import annotations
 
 import keyword
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import yaml
 
+from autograder.quiz import numeric
 from autograder.quiz.schema import QUIZ_SCHEMA
 
 if TYPE_CHECKING:
@@ -24,7 +26,13 @@ if TYPE_CHECKING:
 SINGLE = "single"
 MULTIPLE = "multiple"
 FREE_RESPONSE = "free_response"
+NUMERIC = "numeric"
 CHOICE_TYPES = (SINGLE, MULTIPLE)
+
+#: Names the quiz notebook's own cells bind (``render``): the student's ``QuizVariant`` and the
+#: form checks. An item id must not be one, or its answer would rebind it.
+VARIANT_NAME = "quiz"
+NOTEBOOK_NAMES = frozenset({VARIANT_NAME, "QuizVariant", "check_answer_format", "check_number_format"})
 
 #: Quiz-level ``explanations`` setting -> Gradescope test visibility.
 VISIBILITY = {"immediately": "visible", "after_due_date": "after_due_date"}
@@ -59,19 +67,46 @@ class BankInvalid(ValueError):
 
 
 @dataclass(frozen=True)
+class Tolerance:
+    """A numeric answer is right when ``|got - expected| <= absolute + relative * |expected|``."""
+
+    relative: float
+    absolute: float
+
+    def describe(self) -> str:
+        return f"|your answer - the answer| <= {self.absolute:g} + {self.relative:g} x |the answer|"
+
+
+@dataclass(frozen=True)
 class Item:
     id: str
     type: str
-    prompt: str
+    prompt: str  # for a numeric item, a template with a {placeholder} per parameter
     points: float
     choices: dict[str, str]  # letter -> text, in the order of the slides
-    answer: tuple[str, ...]  # correct letters (one for a single choice); empty for free response
+    answer: tuple[str, ...]  # correct letters (one for a single choice); empty otherwise
     explanations: dict[str, str]  # letter -> why that choice is right or wrong
     rubric: str | None = None  # model answer for free response; instructor side only
+    shuffle: bool = False  # choice items: each student sees the choices in an order of their own
+    #: numeric items: parameter -> {"values": [...]} or {"min": a, "max": b}, in the bank's order
+    parameters: Mapping[str, dict] = dataclass_field(default_factory=dict)
+    function: str | None = None  # numeric items: the name in ``numeric.FUNCTIONS``
+    tolerance: Tolerance | None = None  # numeric items
+    explanation: str | None = None  # numeric items: how the answer is found
 
     @property
     def letters(self) -> tuple[str, ...]:
         return tuple(self.choices)
+
+    @property
+    def per_student(self) -> bool:
+        """Whether each student gets a variant of their own (a choice order, or numbers)."""
+        return self.shuffle or self.type == NUMERIC
+
+    @property
+    def answer_function(self) -> numeric.AnswerFunction:
+        """A numeric item's answer function."""
+        return numeric.FUNCTIONS[self.function]
 
 
 @dataclass(frozen=True)
@@ -80,6 +115,12 @@ class Quiz:
     title: str
     explanations: str  # "immediately" or "after_due_date"
     items: tuple[Item, ...]
+    shuffle: bool = False  # the default of each choice item's shuffle
+
+    @property
+    def per_student(self) -> bool:
+        """Whether some item has a variant of each student's own."""
+        return any(item.per_student for item in self.items)
 
     @property
     def visibility(self) -> str:
@@ -165,8 +206,10 @@ def _parse(path: Path) -> tuple[object, list[BankError]]:
 
 def _build(path: Path, data: dict) -> Quiz:
     items = []
+    shuffle = data.get("shuffle", False)
     for raw in data["items"]:
         answer = raw.get("answer", ())
+        tolerance = raw.get("tolerance")
         items.append(
             Item(
                 id=raw["id"],
@@ -177,6 +220,16 @@ def _build(path: Path, data: dict) -> Quiz:
                 answer=(answer,) if isinstance(answer, str) else tuple(answer),
                 explanations={k: v.strip() for k, v in raw.get("explanations", {}).items()},
                 rubric=raw["rubric"].strip() if "rubric" in raw else None,
+                shuffle=raw["type"] in CHOICE_TYPES and raw.get("shuffle", shuffle),
+                parameters={
+                    name: {key: spec[key] for key in ("values", "min", "max") if key in spec}
+                    for name, spec in raw.get("parameters", {}).items()
+                },
+                function=raw.get("function"),
+                tolerance=None if tolerance is None else Tolerance(
+                    float(tolerance["relative"]), float(tolerance["absolute"])
+                ),
+                explanation=raw["explanation"].strip() if "explanation" in raw else None,
             )
         )
     return Quiz(
@@ -184,6 +237,7 @@ def _build(path: Path, data: dict) -> Quiz:
         title=data["title"].strip(),
         explanations=data.get("explanations", "immediately"),
         items=tuple(items),
+        shuffle=shuffle,
     )
 
 
@@ -265,10 +319,14 @@ def _explain(error: ValidationError) -> list[tuple[str | None, str]]:
         return [(None, f"must be {expected_text}, got {type(instance).__name__} {instance!r}")]
     if kind == "exclusiveMinimum":
         return [(None, f"must be positive, got {instance!r}")]
+    if kind == "minimum":
+        return [(None, f"must be at least {expected!r}, got {instance!r}")]
     if kind == "enum":
         return [(None, f"must be one of {', '.join(map(str, expected))}, got {instance!r}")]
     if kind == "pattern" and expected == "^[A-Z]$":
         return [(None, f"must be a single capital letter, got {instance!r}")]
+    if kind == "pattern" and expected.startswith("^[A-Za-z_]"):
+        return [(None, f"parameter names must be Python identifiers, got {instance!r}")]
     if kind == "pattern":
         return [(None, "must not be empty")]
     if kind == "propertyNames":
@@ -301,6 +359,8 @@ def semantic_errors(file: str, data: dict) -> Iterator[BankError]:
                 yield error("id", f"{item_id!r} is a Python keyword and cannot be a name")
             elif item_id.startswith("test_"):
                 yield error("id", "must not start with 'test_' (reserved for the check cells)")
+            elif item_id in NOTEBOOK_NAMES:
+                yield error("id", f"{item_id!r} is a name the quiz notebook's own cells use")
             if item_id in first_index:
                 yield error(
                     "id",
@@ -310,13 +370,28 @@ def semantic_errors(file: str, data: dict) -> Iterator[BankError]:
                 first_index[item_id] = index
         kind = raw.get("type")
         if kind == FREE_RESPONSE:
-            for field in ("choices", "answer", "explanations"):
-                if field in raw:
+            for name in ("choices", "answer", "explanations"):
+                if name in raw:
                     yield error(
-                        field, "a free-response item has no choices, answer or explanations"
+                        name, "a free-response item has no choices, answer or explanations"
                     )
         if kind in CHOICE_TYPES:
             yield from (error(f, m) for f, m in _choice_rules(kind, raw))
+        elif "shuffle" in raw:
+            yield error("shuffle", "only choice items are shuffled")
+        if kind != NUMERIC:
+            for name in ("parameters", "function", "tolerance", "explanation"):
+                if name in raw:
+                    yield error(name, f"only numeric items have {name}")
+        else:
+            for name in ("choices", "answer", "explanations", "rubric"):
+                if name in raw:
+                    yield error(
+                        name,
+                        "a numeric item has no choices, answer, explanations or rubric "
+                        "(its function computes the answer)",
+                    )
+            yield from (error(f, m) for f, m in numeric.parameter_errors(raw))
 
 
 def _choice_rules(kind: str, raw: dict) -> Iterator[tuple[str, str]]:

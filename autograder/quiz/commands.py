@@ -1,4 +1,4 @@
-"""``autograder quiz validate|build``: the item bank's command line (a click group)."""
+"""``autograder quiz validate|build|variant``: the item bank's command line (a click group)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from autograder.quiz.bank import BankInvalid, bank_paths, load_quiz, quiz_id_of, validate_bank
+from autograder.quiz.bank import (
+    NUMERIC,
+    BankInvalid,
+    bank_paths,
+    load_quiz,
+    quiz_id_of,
+    validate_bank,
+)
 from autograder.quiz.render import build_quiz
 
 
@@ -16,6 +23,14 @@ def find_repo_root(start: Path) -> Path | None:
         if (folder / "quizzes").is_dir() and (folder / "assignments").is_dir():
             return folder
     return None
+
+
+def _bank(root: Path, quiz_id: str) -> Path:
+    available = {quiz_id_of(path): path for path in bank_paths(root)}
+    if quiz_id not in available:
+        known = ", ".join(sorted(available)) or "none"
+        raise click.UsageError(f"unknown quiz {quiz_id} (quizzes: {known})")
+    return available[quiz_id]
 
 
 def _shown(path: Path, root: Path) -> str:
@@ -87,3 +102,43 @@ def build(root: Path, quiz_ids: tuple[str, ...]) -> None:
             click.echo(f"{'written' if changed else 'unchanged':9} {_shown(path, root)}")
     if failed:
         raise SystemExit(1)
+
+
+@quiz.command()
+@click.argument("quiz_id")
+@click.option("--student", "-s", "students", multiple=True, required=True,
+              help="A student id, as the submission is filed (repeat for several).")
+@click.option("--course", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="nbgrader course root holding the quiz's salt (default: ROOT/assignments).")
+@click.pass_obj
+def variant(root: Path, quiz_id: str, students: tuple[str, ...], course: Path | None) -> None:
+    """Print each student's variant of QUIZ_ID and the answers that earn full marks (the key:
+    for the instructor only)."""
+    from autograder.quiz.personalize import VariantsUnavailable, right_answers, student_variants
+    from autograder.quiz.variants import fill, format_value
+
+    try:
+        bank = load_quiz(_bank(root, quiz_id))
+    except BankInvalid as invalid:
+        raise click.UsageError(str(invalid)) from None
+    for student in students:
+        try:
+            variants = student_variants(bank, course or root / "assignments", student)
+        except VariantsUnavailable as error:
+            raise click.UsageError(str(error)) from None
+        key = right_answers(bank, variants)
+        click.echo(f"{quiz_id}, student id {student!r}:")
+        for item in bank.items:
+            if item.id not in variants:
+                continue
+            chosen = variants[item.id]
+            if item.type == NUMERIC:
+                numbers = ", ".join(f"{k} = {format_value(v)}" for k, v in chosen.values.items())
+                click.echo(f"  {item.id}: {numbers}")
+                click.echo(f"    {fill(item.prompt, chosen.values)}")
+            else:
+                click.echo(f"  {item.id}: the bank's {', '.join(chosen.record(item)['order'])} shown as "
+                           f"{', '.join(item.letters)}")
+                for shown, bank_letter in chosen.bank_letters(item).items():
+                    click.echo(f"    {shown}. {item.choices[bank_letter]}")
+            click.echo(f"    full marks: {item.id} = {key[item.id]!r}")

@@ -5,7 +5,13 @@
 * ``source/<quiz id>/<quiz id>.ipynb``: a title cell, then per item a markdown cell with the
   prompt and the lettered choices and an answer cell (nbgrader ``grade_id`` = item id);
 * ``source/<quiz id>/quizcheck.py``: a verbatim copy of ``answers.py`` (standard library only),
-  which the check cells import (only for quizzes with choice items).
+  which the check cells import (only for quizzes with choice or numeric items);
+* for a quiz with per-student items (shuffled choices, numeric items): ``quizvariants.py``, a
+  verbatim copy of ``variants.py``, and ``quizvariants.json``: the quiz's salt (made once from
+  the course secret, then kept: ``personalize``), each shuffled item's choice texts and each
+  numeric item's template and parameter ranges. The notebook's first code cell makes the
+  student's ``QuizVariant``; under each such question's prompt a locked cell shows it in the
+  student's variant (the prompt cell cannot: markdown is the same for everyone).
 
 Where the points live: on a locked autograder-tests cell ``test_<item id>`` right after each
 choice item's answer cell, as for the exercises (``docs/ARCHITECTURE.md``). That cell only
@@ -14,7 +20,8 @@ checks the *form* of the answer, so nbgrader never needs the key; our grader
 cell is a markdown "manually graded answer" cell (grade + solution) that carries the points
 itself; its rubric stays in the bank.
 
-Nothing from the key, the explanations or the rubrics is written. The answer cell prefills
+Nothing from the key, the explanations, the rubrics or the answer functions is written (the
+salt is only in ``quizvariants.json``, so the notebook does not depend on the secret). The answer cell prefills
 ``<item id> = None`` inside nbgrader's solution region, so the instructor's notebook runs as is;
 ``nbgrader generate_assignment`` replaces that region with the course's code stub.
 
@@ -31,10 +38,12 @@ from pathlib import Path
 import nbformat
 from nbformat.notebooknode import NotebookNode
 
-from autograder.quiz.answers import format_hint
-from autograder.quiz.bank import FREE_RESPONSE, MULTIPLE, Item, Quiz
+from autograder.quiz import personalize
+from autograder.quiz.answers import format_hint, number_hint
+from autograder.quiz.bank import FREE_RESPONSE, MULTIPLE, NUMERIC, VARIANT_NAME, Item, Quiz
 
 CHECK_MODULE = "quizcheck"
+VARIANTS_MODULE = "quizvariants"
 NBGRADER_SCHEMA_VERSION = 3
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
@@ -49,10 +58,31 @@ def build_quiz(quiz: Quiz, course_root: Path | str) -> dict[Path, bool]:
     notebook.parent.mkdir(parents=True, exist_ok=True)
     written = {notebook: _write_if_changed(notebook, render_notebook_text(quiz))}
     if any(item.type != FREE_RESPONSE for item in quiz.items):
-        check_module = notebook.parent / f"{CHECK_MODULE}.py"
-        check_source = (Path(__file__).parent / "answers.py").read_text(encoding="utf-8")
-        written[check_module] = _write_if_changed(check_module, check_source)
+        written.update(_copy_module("answers.py", notebook.parent / f"{CHECK_MODULE}.py"))
+    if quiz.per_student:
+        written.update(_copy_module("variants.py", notebook.parent / f"{VARIANTS_MODULE}.py"))
+        salt = personalize.kept_salt(course_root, quiz.id) or personalize.make_salt(course_root, quiz.id)
+        data = personalize.data_path(course_root, quiz.id)
+        written[data] = _write_if_changed(data, render_variants_text(quiz, salt))
     return written
+
+
+def _copy_module(name: str, destination: Path) -> dict[Path, bool]:
+    source = (Path(__file__).parent / name).read_text(encoding="utf-8")
+    return {destination: _write_if_changed(destination, source)}
+
+
+def render_variants_text(quiz: Quiz, salt: str) -> str:
+    """``quizvariants.json``: what the student's kernel needs to show each per-student item in
+    their variant (the salt, choice texts, templates, ranges); no key, no answer function."""
+    items = {}
+    for item in quiz.items:
+        if item.type == NUMERIC:
+            items[item.id] = {"prompt": item.prompt, "parameters": dict(item.parameters)}
+        elif item.shuffle:
+            items[item.id] = {"choices": list(item.choices.values())}
+    data = {"quiz": quiz.id, "salt": salt, "items": items}
+    return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def render_notebook_text(quiz: Quiz) -> str:
@@ -68,10 +98,14 @@ def render_notebook(quiz: Quiz) -> NotebookNode:
         "language_info": {"name": "python"},
     }
     nb.cells = [nbformat.v4.new_markdown_cell(_introduction(quiz), id="quiz-title")]
+    if quiz.per_student:
+        nb.cells.append(_variant_setup_cell(quiz))
     for number, item in enumerate(quiz.items, start=1):
         nb.cells.append(
             nbformat.v4.new_markdown_cell(_question(number, item), id=f"{item.id}-prompt")
         )
+        if item.per_student:
+            nb.cells.append(_variant_cell(item))
         if item.type == FREE_RESPONSE:
             nb.cells.append(_free_response_cell(item))
         else:
@@ -83,13 +117,24 @@ def render_notebook(quiz: Quiz) -> NotebookNode:
 def _introduction(quiz: Quiz) -> str:
     kinds = {item.type for item in quiz.items}
     lines = [f"# {quiz.title}", ""]
+    if quiz.per_student:
+        lines += [
+            (
+                "Some questions are your own: their choices come in an order of yours, or their "
+                "numbers are yours, drawn from your student id. Run the first code cell before "
+                "the others; it takes your id from JupyterHub, or asks for it. Your answers are "
+                "read in the variant of the id your submission is filed under."
+            ),
+            "",
+        ]
     if kinds - {FREE_RESPONSE}:
         lines += [
             (
                 "Answer each question by binding its name in the code cell below it: one letter "
                 'in quotes such as `"A"` for a single choice, a list of letters such as '
                 '`["A", "C"]` when several may be right (a wrong pick costs as much as a right '
-                "pick earns)."
+                "pick earns)"
+                + (", a number such as `0.0125` for a numeric question." if NUMERIC in kinds else ".")
             ),
             "",
             (
@@ -118,9 +163,13 @@ def _introduction(quiz: Quiz) -> str:
 def _question(number: int, item: Item) -> str:
     points = f"{item.points:g} point{'s' if item.points != 1 else ''}"
     lines = [f"### Question {number} ({points})", "", item.prompt]
+    if item.type == NUMERIC:
+        return "\n".join([*lines[:2], "*Run the cell below: it shows your question, with your numbers.*"])
     if item.type == MULTIPLE:
         lines += ["", "*Select all that apply.*"]
-    if item.choices:
+    if item.shuffle:
+        lines += ["", "*Run the cell below: it shows the choices, in your order.*"]
+    elif item.choices:
         lines.append("")
         lines += [f"- **{letter}.** {text}" for letter, text in item.choices.items()]
     return "\n".join(lines)
@@ -142,10 +191,43 @@ def _nbgrader(
     return {"nbgrader": meta}
 
 
+def _answer_hint(item: Item) -> str:
+    if item.type == NUMERIC:
+        count = len(item.answer_function.returns)
+        of = "" if count == 1 else f" ({', '.join(item.answer_function.returns)})"
+        return f"# your answer: {number_hint(count)}{of}; right when {item.tolerance.describe()}"
+    order = " in the order shown above" if item.shuffle else ""
+    return f"# your answer: {format_hint(item.type)}; choices {', '.join(item.letters)}{order}"
+
+
+def _variant_setup_cell(quiz: Quiz) -> NotebookNode:
+    source = "\n".join(
+        [
+            "# Your variant of this quiz (your student id picks it). Run this cell first.",
+            f"from {VARIANTS_MODULE} import QuizVariant",
+            "",
+            f"{VARIANT_NAME} = QuizVariant({json.dumps(quiz.id)})",
+        ]
+    )
+    return nbformat.v4.new_code_cell(
+        source,
+        id="quiz-variant",
+        metadata=_nbgrader("quiz-variant", grade=False, solution=False, locked=True),
+    )
+
+
+def _variant_cell(item: Item) -> NotebookNode:
+    return nbformat.v4.new_code_cell(
+        f"{VARIANT_NAME}.show({json.dumps(item.id)})",
+        id=f"{item.id}-variant",
+        metadata=_nbgrader(f"{item.id}-variant", grade=False, solution=False, locked=True),
+    )
+
+
 def _answer_cell(item: Item) -> NotebookNode:
     source = "\n".join(
         [
-            f"# your answer: {format_hint(item.type)}; choices {', '.join(item.letters)}",
+            _answer_hint(item),
             "### BEGIN SOLUTION",
             f"{item.id} = None",
             "### END SOLUTION",
@@ -160,18 +242,23 @@ def _answer_cell(item: Item) -> NotebookNode:
 
 def _check_cell(item: Item) -> NotebookNode:
     # One argument per line with a trailing comma: `ruff format` leaves the cell as it is.
-    arguments = [
-        json.dumps(item.id),
-        item.id,
-        f"kind={json.dumps(item.type)}",
-        f"choices={json.dumps(''.join(item.letters))}",
-    ]
+    if item.type == NUMERIC:
+        check = "check_number_format"
+        arguments = [json.dumps(item.id), item.id, f"count={len(item.answer_function.returns)}"]
+    else:
+        check = "check_answer_format"
+        arguments = [
+            json.dumps(item.id),
+            item.id,
+            f"kind={json.dumps(item.type)}",
+            f"choices={json.dumps(''.join(item.letters))}",
+        ]
     source = "\n".join(
         [
             "# Checks the form of your answer only; it is scored against the key after you submit.",
-            f"from {CHECK_MODULE} import check_answer_format",
+            f"from {CHECK_MODULE} import {check}",
             "",
-            "check_answer_format(",
+            f"{check}(",
             *(f"    {argument}," for argument in arguments),
             ")",
         ]

@@ -5,7 +5,15 @@
   ``max(0, (right picks - wrong picks) / number of right letters) * points``; a letter picked
   twice counts once, a letter that is not a choice counts as a wrong pick (and the feedback says
   so), so picking every letter never earns full marks.
+* Numeric: each number of the answer is right within the item's tolerance; the points times
+  the share of numbers right.
 * Free response: ``manual=True``, score 0; the feedback records the answer for the hand grader.
+
+Per-student items (``Item.per_student``) are scored in the student's ``Variant``: a shuffled
+item's letters are read in the order that student was shown and mapped back to the bank's (the
+feedback speaks of the letters as shown; ``picked`` holds the bank's), a numeric item's answer
+is computed from that student's parameters. Without a variant such an item scores 0 and says
+why (``unassigned``).
 
 Answers are read by ``answers.read_answer``, the same function behind the notebook's check cells.
 
@@ -19,7 +27,8 @@ they may show depends on when the student reads them:
   single choice explains the letter picked: whether it is right is exactly what the score
   already says. A multiple choice explains the picks only when the whole answer is right;
   otherwise only the verdict, else picking every letter would read out the key. A letter that
-  was not picked is never named.
+  was not picked is never named. A numeric answer that is not right reads the same whatever
+  it is (no "too large", no digits of the answer): the verdict and the student's parameters.
 """
 
 from __future__ import annotations
@@ -27,8 +36,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from autograder.quiz.answers import describe, read_answer
-from autograder.quiz.bank import FREE_RESPONSE, MULTIPLE, Item, Quiz
+from autograder.quiz.answers import describe, read_answer, read_numbers
+from autograder.quiz.bank import FREE_RESPONSE, MULTIPLE, NUMERIC, Item, Quiz
+from autograder.quiz.numeric import within
+from autograder.quiz.personalize import NO_STUDENT, Variant
+from autograder.quiz.variants import format_value
 
 #: Longest stretch of a free-response answer quoted back in the feedback.
 FREE_RESPONSE_QUOTE = 500
@@ -46,19 +58,46 @@ class ItemScore:
     feedback: str
     visibility: str
     manual: bool = False
-    #: the picked letters that are choices, in the bank's order (for the class's statistics)
+    #: the picked letters that are choices, as the bank letters them (for the class's statistics)
     picked: tuple[str, ...] = ()
+    #: the student's variant of a per-student item (``Variant.record``), else None
+    variant: dict | None = None
 
 
-def score_item(item: Item, answer: object, quiz: Quiz) -> ItemScore:
-    """Score one item. ``answer`` is the value the student bound to ``item.id`` (plain data)."""
+def score_item(item: Item, answer: object, quiz: Quiz, variant: Variant | None = None) -> ItemScore:
+    """Score one item. ``answer`` is the value the student bound to ``item.id`` (plain data);
+    ``variant`` is the student's variant of a per-student item."""
     if item.type == FREE_RESPONSE:
         return _record_free_response(item, answer, quiz)
+    if item.per_student and variant is None:
+        return unassigned(item, quiz, NO_STUDENT)
+    scored = _score_numeric if item.type == NUMERIC else _score_choice
+    score = scored(item, answer, quiz, variant or Variant(""))
+    return replace(score, variant=variant.record(item) if item.per_student else None)
+
+
+def unassigned(item: Item, quiz: Quiz, reason: str) -> ItemScore:
+    """A per-student item whose variant is unknown: 0, and why (the instructor regrades it)."""
+    feedback = (
+        f"Not graded yet: this question is different for each student, and {reason}. "
+        "Your instructor will grade it again."
+    )
+    return _result(item, quiz, 0.0, feedback)
+
+
+def _shown_to(variant: Variant) -> str:
+    return f"student id {variant.student!r}"
+
+
+def _score_choice(item: Item, answer: object, quiz: Quiz, variant: Variant) -> ItemScore:
     read = read_answer(answer, item.type, item.letters)
     if read.problem is not None:
         return _result(item, quiz, 0.0, f"No credit: {read.problem}.")
+    bank_of = variant.bank_letters(item)  # letter shown -> the bank's
+    shown_of = {bank: shown for shown, bank in bank_of.items()}
+    picked = {bank_of[letter] for letter in read.letters}
 
-    right = sum(letter in item.answer for letter in read.letters)
+    right = len(picked.intersection(item.answer))
     wrong = len(read.letters) - right + len(read.unknown)
     fraction = max(0.0, (right - wrong) / len(item.answer))
     if fraction == 1.0:
@@ -77,23 +116,63 @@ def score_item(item: Item, answer: object, quiz: Quiz) -> ItemScore:
             f"{', '.join(read.unknown)}: not among the choices ({listing}); counted as wrong picks."
         )
     if quiz.explanations == "after_due_date" or item.type != MULTIPLE or fraction == 1.0:
-        lines += [_explained(item, letter) for letter in read.letters]
+        lines += [_explained(item, letter, bank_of) for letter in read.letters]
     else:
         lines.append(WITH_A_RIGHT_ANSWER)
     if fraction < 1.0 and quiz.explanations == "after_due_date":
-        lines.append(f"The answer: {', '.join(item.answer)}.")
-        lines += [_explained(item, letter) for letter in item.answer if letter not in read.letters]
+        key = sorted(shown_of[letter] for letter in item.answer)
+        lines.append(f"The answer: {', '.join(key)}.")
+        lines += [_explained(item, letter, bank_of) for letter in key if bank_of[letter] not in picked]
+    if item.shuffle:
+        lines.append(f"(The letters of the choices in the order shown to {_shown_to(variant)}.)")
     score = _result(item, quiz, round(fraction * item.points, 6), "\n".join(lines))
-    return replace(score, picked=read.letters)
+    return replace(score, picked=tuple(letter for letter in item.letters if letter in picked))
 
 
-def score_quiz(quiz: Quiz, answers: Mapping[str, object]) -> list[ItemScore]:
-    """Score every item; an item missing from ``answers`` is unanswered (``None``)."""
-    return [score_item(item, answers.get(item.id), quiz) for item in quiz.items]
+def _score_numeric(item: Item, answer: object, quiz: Quiz, variant: Variant) -> ItemScore:
+    function = item.answer_function
+    expected = function.answer(variant.values)
+    numbers = ", ".join(f"{name} = {format_value(value)}" for name, value in variant.values.items())
+    yours = f"Graded for your numbers ({_shown_to(variant)}): {numbers}."
+    read = read_numbers(answer, len(expected))
+    if read.problem is not None:
+        return _result(item, quiz, 0.0, f"No credit: {read.problem}.\n{yours}")
+    tolerance = item.tolerance
+    right = [
+        within(got, want, tolerance.relative, tolerance.absolute)
+        for got, want in zip(read.numbers, expected)
+    ]
+    fraction = sum(right) / len(right)
+    if fraction == 1.0:
+        lines = ["Correct."]
+    elif fraction > 0.0:
+        good = [label for label, ok in zip(function.returns, right) if ok]
+        bad = [label for label, ok in zip(function.returns, right) if not ok]
+        lines = [f"Partially correct: {', '.join(good)} right, {', '.join(bad)} not within the tolerance."]
+    else:
+        lines = ["Incorrect."]
+    lines.append(yours)
+    if fraction < 1.0 and quiz.explanations == "after_due_date":
+        answer_text = ", ".join(f"{label} {number:.6g}" for label, number in zip(function.returns, expected))
+        lines.append(f"The answer: {answer_text}.")
+    if fraction == 1.0 or quiz.explanations == "after_due_date":
+        lines.append(item.explanation or "")
+    return _result(item, quiz, round(fraction * item.points, 6), "\n".join(filter(None, lines)))
 
 
-def _explained(item: Item, letter: str) -> str:
-    return f"{letter}. {item.choices[letter]}: {item.explanations[letter]}"
+def score_quiz(
+    quiz: Quiz, answers: Mapping[str, object], variants: Mapping[str, Variant] | None = None
+) -> list[ItemScore]:
+    """Score every item; an item missing from ``answers`` is unanswered (``None``);
+    ``variants``: the student's variant of each per-student item."""
+    variants = variants or {}
+    return [score_item(item, answers.get(item.id), quiz, variants.get(item.id)) for item in quiz.items]
+
+
+def _explained(item: Item, letter: str, bank_of: Mapping[str, str]) -> str:
+    """The explanation of the choice shown as ``letter``."""
+    bank = bank_of[letter]
+    return f"{letter}. {item.choices[bank]}: {item.explanations[bank]}"
 
 
 def _result(item: Item, quiz: Quiz, score: float, feedback: str, manual: bool = False) -> ItemScore:

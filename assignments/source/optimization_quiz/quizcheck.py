@@ -1,4 +1,4 @@
-"""Reading a student's answer to a choice question.
+"""Reading a student's answer to a choice or numeric question.
 
 This one file serves two places and must stay standalone (standard library only):
 
@@ -13,14 +13,25 @@ multiple-choice answer is a ``list`` of such strings (``["A", "D"]``). Case and 
 spaces do not matter (``" a "`` reads as ``"A"``) and a letter given twice counts once. Nothing
 else is read: no ``"A, D"`` strings for multiple choice, no lists for single choice, no tuples,
 no subclasses of ``str`` or ``list``.
+
+A numeric answer is one number: an ``int`` or a ``float`` (a NumPy integer or floating scalar
+reads as the number it holds), finite; not a ``bool``, not a string (``"1e-3"``: write the
+number itself, ``1e-3``). A question whose answer is several numbers takes a ``list`` of
+exactly that many.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 SINGLE = "single"
 MULTIPLE = "multiple"
+#: NumPy's real scalar types, by name (NumPy is not imported: this file is standard library only).
+NUMPY_REALS = frozenset({
+    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "float16", "float32", "float64", "longdouble",
+})
 
 
 class AnswerFormError(AssertionError):
@@ -60,8 +71,8 @@ def describe(value: object) -> str:
     kind = type(value)
     if value is None:
         return "None"
-    if kind in (bool, int, float):
-        return f"{_article(kind.__name__)} {kind.__name__} ({value!r})"
+    if kind in (bool, int, float) or (kind.__module__ == "numpy" and kind.__name__ in NUMPY_REALS):
+        return f"{_article(kind.__name__)} {kind.__name__} ({_clip(repr(value))})"
     for base in (str, list, tuple, dict):
         if isinstance(value, base) and kind is not base:
             return f"{_article(kind.__name__)} {kind.__name__} (a subclass of {base.__name__})"
@@ -111,6 +122,67 @@ def read_answer(value: object, kind: str, choices: str | tuple[str, ...] | list[
         letters=tuple(letter for letter in letters if letter in picked),
         unknown=tuple(sorted(picked.difference(letters))),
     )
+
+
+@dataclass(frozen=True)
+class ReadNumbers:
+    """What could be read from a numeric answer: the numbers, or why it cannot be scored."""
+
+    numbers: tuple[float, ...] = ()
+    problem: str | None = None
+
+
+def number_hint(count: int) -> str:
+    """How to write a numeric answer of ``count`` numbers, for prompts and messages."""
+    if count == 1:
+        return "a number such as 0.0125 or 1.25e-2"
+    return f"a list of {count} numbers such as [{', '.join(str(7 + n) for n in range(count))}]"
+
+
+def _read_number(value: object) -> float | str:
+    """The number ``value`` holds, or why it is not read as one."""
+    kind = type(value)
+    if kind is str:
+        return f"got {describe(value)}: write the number itself, without quotes"
+    numpy_real = kind.__module__ == "numpy" and kind.__name__ in NUMPY_REALS
+    if kind not in (int, float) and not numpy_real:
+        return f"got {describe(value)}"
+    try:
+        number = float(value)
+    except OverflowError:
+        return "the number is too large"
+    if not math.isfinite(number):
+        return f"{number!r} is not a finite number"
+    return number
+
+
+def read_numbers(value: object, count: int) -> ReadNumbers:
+    """Read ``value`` as the answer to a question whose answer is ``count`` numbers."""
+    if value is None:
+        return ReadNumbers(problem="not answered (the name is still None)")
+    if count == 1:
+        number = _read_number(value)
+        if isinstance(number, str):
+            return ReadNumbers(problem=f"expected {number_hint(1)}; {number}")
+        return ReadNumbers(numbers=(number,))
+    if type(value) is not list or len(value) != count:
+        return ReadNumbers(problem=f"expected {number_hint(count)}, got {describe(value)}")
+    numbers = []
+    for position, entry in enumerate(value, start=1):
+        number = _read_number(entry)
+        if isinstance(number, str):
+            return ReadNumbers(problem=f"entry {position} of the list is not a number: {number}")
+        numbers.append(number)
+    return ReadNumbers(numbers=tuple(numbers))
+
+
+def check_number_format(name: str, value: object, count: int = 1) -> None:
+    """Raise ``AnswerFormError`` unless ``value`` is a well-formed numeric answer."""
+    read = read_numbers(value, count)
+    if read.problem is not None:
+        raise AnswerFormError(f"{name}: {read.problem}.")
+    shown = ", ".join(repr(number) for number in read.numbers)
+    print(f"{name}: the form is right ({shown}). It is scored after you submit.")
 
 
 def check_answer_format(name: str, value: object, kind: str, choices: str) -> None:
