@@ -8,6 +8,8 @@
 4. Grades them all in parallel into the course's gradebook (``autograder autograde``), writes
    the HTML feedback (``autograder feedback``) and the per-question CSV (``autograder export``),
    and prints the summary.
+5. Writes the class's statistics (``autograder stats``) into ``out/demo/course/stats/`` and
+   prints the most common mistakes.
 """
 
 from __future__ import annotations
@@ -98,7 +100,8 @@ def main() -> None:
     console.rule("2. A sample course: release the assignment and its quiz")
     root = build_course(console)
     console.print(f"course root: {root}; submitted: alice (completed), bob (three mistakes), "
-                  "carol (hostile), dave (damaged file); alice also answered the quiz")
+                  "carol (hostile), dave (damaged file); alice also answered the quiz, its two "
+                  "questions of her own with carol's right answers (copied: no credit)")
 
     console.rule("3. Grade everything, isolated and in parallel")
     autograder = str(BIN / "autograder")
@@ -112,6 +115,12 @@ def main() -> None:
     console.print(_table(export))
     console.print(f"Open {root / 'feedback' / 'bob' / 'optimization' / 'autograder_report.html'} in a browser "
                   "to see what a student reads.")
+
+    console.rule("5. Class statistics: the most common mistakes")
+    for assignment in ("optimization", "optimization_quiz"):
+        _run(console, autograder, "stats", assignment, "--course", str(root), cwd=REPO)
+    console.print(f"Open {root / 'stats' / 'optimization_stats.html'} in a browser to see the class's "
+                  "statistics (JSON and CSV beside it).")
 
 
 if __name__ == "__main__":

@@ -182,16 +182,27 @@ def judge_exercise(
     catalogue does not explain: that share times the share of cases passed (see :func:`_credit`).
     A cell that raised still counts when it defined the function before raising; the feedback
     then mentions the error. A function that was never defined scores 0 with the cell's error.
+    The result's ``data`` (results.json's ``extra_data``, read by ``autograder stats``): the
+    mistakes named, the cases no named mistake explains, the cases passed, and, when no case
+    could be judged, the ``problem`` (no cell defines it, its cell could not run, not implemented).
     """
+
+    def unchecked(output: str, problem: str) -> NameResult:
+        """0 points: no case could be judged, so no catalogued mistake explains any of them."""
+        data = {"mistakes": [], "unexplained": len(cases), "passed": 0, "cases": len(cases),
+                "problem": problem}
+        return NameResult(exercise.name, 0.0, points, output, data=data)
+
     first = results[_call_label(exercise.name, 0, 0)] if cases else None
     if cell_error is not None and (first is None or (first.error or "").startswith("NameError")):
-        return NameResult(exercise.name, 0.0, points, cell_error)
+        missing = cell_error.startswith(f"no cell defines {exercise.name}")
+        return unchecked(cell_error, "no cell defines it" if missing else "its cell could not run")
     verdicts: list[Verdict] = []
     for index, case in enumerate(cases):
         calls = [results[_call_label(exercise.name, index, j)] for j in range(len(case.calls))]
         verdict = _case_problem(exercise, case, calls)
         if isinstance(verdict, str):
-            return NameResult(exercise.name, 0.0, points, verdict)
+            return unchecked(verdict, "not implemented")
         verdicts.append(verdict)
     share, chosen, unexplained = _credit(exercise, verdicts)
     passed = sum(not findings for findings, _ in verdicts)
