@@ -24,7 +24,21 @@ WEIGHT_VARIANCE: dict[str, Callable[[int], float]] = {
 
 
 def initialize(layers_dims: Sequence[int], rule: str, rng: np.random.Generator | None = None) -> Params:
-    """W[l] ~ N(0, WEIGHT_VARIANCE[rule](n_{l-1})), b[l] = 0, for every layer l = 1..L."""
+    """The parameters of a network drawn with one of the course's rules.
+
+    Algorithm, for l = 1 .. L::
+
+        W[l] = randn(n_l, n_{l-1}) * sqrt(WEIGHT_VARIANCE[rule](n_{l-1}))
+        b[l] = zeros((n_l, 1))
+
+    Args:
+        layers_dims: the widths [n_0, n_1, ..., n_L].
+        rule: "zeros", "random", "xavier" or "he" (a key of WEIGHT_VARIANCE).
+        rng: the generator to draw from (default None: a fresh, unseeded one).
+
+    Returns:
+        parameters: W1, b1, ..., WL, bL, float64.
+    """
     rng = np.random.default_rng() if rng is None else rng
     variance = WEIGHT_VARIANCE[rule]
     parameters: Params = {}
@@ -36,22 +50,50 @@ def initialize(layers_dims: Sequence[int], rule: str, rng: np.random.Generator |
 
 
 def initialize_parameters_zeros(layers_dims: Sequence[int]) -> Params:
-    """W[l] = 0 and b[l] = 0: every unit of a layer computes the same thing, forever."""
+    """W[l] = 0 and b[l] = 0: every unit of a layer computes the same thing, forever.
+
+    Args:
+        layers_dims: [n_0, n_1, ..., n_L], the widths of the layers.
+
+    Returns:
+        parameters: W1, b1, ..., WL, bL, all float64 zeros.
+    """
     return initialize(layers_dims, "zeros")
 
 
 def initialize_parameters_random(layers_dims: Sequence[int]) -> Params:
-    """W[l] ~ N(0, 1) * 10, b[l] = 0: large weights that saturate and explode."""
+    """W[l] ~ N(0, 1) * 10, b[l] = 0: large weights that saturate and explode.
+
+    Args:
+        layers_dims: [n_0, n_1, ..., n_L], the widths of the layers.
+
+    Returns:
+        parameters: W1, b1, ..., WL, bL, float64; W[l] entries of standard deviation 10.
+    """
     return initialize(layers_dims, "random")
 
 
 def initialize_parameters_xavier(layers_dims: Sequence[int]) -> Params:
-    """Xavier: W[l] ~ N(0, 1 / n_{l-1}), b[l] = 0 (keeps Var(a) constant with tanh)."""
+    """Xavier: W[l] ~ N(0, 1 / n_{l-1}), b[l] = 0 (keeps Var(a) constant with tanh).
+
+    Args:
+        layers_dims: [n_0, n_1, ..., n_L], the widths of the layers.
+
+    Returns:
+        parameters: W1, b1, ..., WL, bL, float64; W[l] entries of variance 1 / n_{l-1}.
+    """
     return initialize(layers_dims, "xavier")
 
 
 def initialize_parameters_he(layers_dims: Sequence[int]) -> Params:
-    """He: W[l] ~ N(0, 2 / n_{l-1}), b[l] = 0 (keeps Var(a) constant with ReLU)."""
+    """He: W[l] ~ N(0, 2 / n_{l-1}), b[l] = 0 (keeps Var(a) constant with ReLU).
+
+    Args:
+        layers_dims: [n_0, n_1, ..., n_L], the widths of the layers.
+
+    Returns:
+        parameters: W1, b1, ..., WL, bL, float64; W[l] entries of variance 2 / n_{l-1}.
+    """
     return initialize(layers_dims, "he")
 
 
@@ -63,9 +105,20 @@ ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 
 
 def activation_variances(X: np.ndarray, parameters: Params, activation: str) -> np.ndarray:
-    """np.var(a[l]) over all entries, for l = 1..L.
+    """How the signal's variance changes through the network, layer by layer.
 
-    a[0] = X;  a[l] = g(W[l] a[l-1] + b[l]) with g one of "linear", "tanh", "relu".
+    Algorithm::
+
+        a[0] = X
+        for l = 1 .. L:  a[l] = g(W[l] a[l-1] + b[l]);  variance[l] = np.var(a[l])
+
+    Args:
+        X: the inputs, shape (n_0, m), one example per column.
+        parameters: W1, b1, ..., WL, bL.
+        activation: g, one of "linear", "tanh", "relu" (the same for every layer).
+
+    Returns:
+        The L variances, each over all entries of a[l], as a 1-D float64 array.
     """
     g = ACTIVATIONS[activation]
     a = np.asarray(X, dtype=np.float64)

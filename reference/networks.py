@@ -3,13 +3,14 @@
 Layer l computes Z[l] = W[l] A[l-1] + b[l] and A[l] = g(Z[l]), with A[0] = X, g = ReLU or tanh
 for l < L and the sigmoid for the output layer L. The optimizers of
 :mod:`reference.optimizers` are looked up by name in :data:`OPTIMIZERS`, each an
-``(init, step)`` pair, so the training loop and :mod:`reference.landscapes` run the very same
-update code.
+``(init, step)`` pair over a named state (as optax's optimizers), so the training loop and
+:mod:`reference.landscapes` run the very same update code.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -19,7 +20,29 @@ from reference.initializers import ACTIVATIONS, initialize
 Params = dict[str, np.ndarray]
 #: One layer's cache: (A[l-1], W[l], Z[l], A[l]).
 Cache = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-State = tuple[Params, ...]
+
+#: The course's learning rate for the two-moons network (:mod:`reference.tour`).
+LEARNING_RATE = 0.0007
+
+
+class GDState(NamedTuple):
+    """Gradient descent keeps nothing between steps."""
+
+
+class MomentumState(NamedTuple):
+    v: Params  # the velocity
+
+
+class RMSpropState(NamedTuple):
+    s: Params  # the average of the squared gradients
+
+
+class AdamState(NamedTuple):
+    v: Params  # the first moment, uncorrected
+    s: Params  # the second moment, uncorrected
+
+
+State = GDState | MomentumState | RMSpropState | AdamState
 
 #: g'(Z) for each hidden activation, written with Z and A = g(Z) to reuse the forward pass.
 DERIVATIVES: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
@@ -97,48 +120,48 @@ def accuracy(X: np.ndarray, Y: np.ndarray, parameters: Params, hidden: str = "re
 
 
 def _gd_step(
-    parameters: Params, grads: Params, state: State, t: int, learning_rate: float, **_: float
-) -> tuple[Params, State]:
+    parameters: Params, grads: Params, state: GDState, t: int, learning_rate: float, **_: float
+) -> tuple[Params, GDState]:
     return optimizers.update_parameters_with_gd(parameters, grads, learning_rate), state
 
 
 def _momentum_step(
     parameters: Params,
     grads: Params,
-    state: State,
+    state: MomentumState,
     t: int,
     learning_rate: float,
     *,
     beta: float,
     **_: float,
-) -> tuple[Params, State]:
+) -> tuple[Params, MomentumState]:
     parameters, v = optimizers.update_parameters_with_momentum(
-        parameters, grads, state[0], beta, learning_rate
+        parameters, grads, state.v, beta, learning_rate
     )
-    return parameters, (v,)
+    return parameters, MomentumState(v)
 
 
 def _rmsprop_step(
     parameters: Params,
     grads: Params,
-    state: State,
+    state: RMSpropState,
     t: int,
     learning_rate: float,
     *,
     beta2: float,
     epsilon: float,
     **_: float,
-) -> tuple[Params, State]:
+) -> tuple[Params, RMSpropState]:
     parameters, s = optimizers.update_parameters_with_rmsprop(
-        parameters, grads, state[0], beta2, learning_rate, epsilon
+        parameters, grads, state.s, beta2, learning_rate, epsilon
     )
-    return parameters, (s,)
+    return parameters, RMSpropState(s)
 
 
 def _adam_step(
     parameters: Params,
     grads: Params,
-    state: State,
+    state: AdamState,
     t: int,
     learning_rate: float,
     *,
@@ -146,23 +169,27 @@ def _adam_step(
     beta2: float,
     epsilon: float,
     **_: float,
-) -> tuple[Params, State]:
+) -> tuple[Params, AdamState]:
     parameters, v, s, _, _ = optimizers.update_parameters_with_adam(
-        parameters, grads, *state, t, learning_rate, beta1, beta2, epsilon
+        parameters, grads, state.v, state.s, t, learning_rate, beta1, beta2, epsilon
     )
-    return parameters, (v, s)
+    return parameters, AdamState(v, s)
 
 
-#: name -> (init(parameters) -> state, step); the state is a tuple of v / s dicts.
+#: name -> (init(parameters) -> state, step).
 OPTIMIZERS: dict[str, tuple[Callable[[Params], State], Callable[..., tuple[Params, State]]]] = {
-    "gd": (lambda parameters: (), _gd_step),
-    "momentum": (lambda parameters: (optimizers.initialize_velocity(parameters),), _momentum_step),
-    "rmsprop": (lambda parameters: (optimizers.initialize_rmsprop(parameters),), _rmsprop_step),
-    "adam": (optimizers.initialize_adam, _adam_step),
+    "gd": (lambda parameters: GDState(), _gd_step),
+    "momentum": (lambda parameters: MomentumState(optimizers.initialize_velocity(parameters)),
+                 _momentum_step),
+    "rmsprop": (lambda parameters: RMSpropState(optimizers.initialize_rmsprop(parameters)),
+                _rmsprop_step),
+    "adam": (lambda parameters: AdamState(*optimizers.initialize_adam(parameters)), _adam_step),
 }
 
-#: Hyperparameter defaults shared by :func:`train` and :func:`reference.landscapes.trajectory`.
-DEFAULT_HYPER: dict[str, float] = {"beta": 0.9, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
+#: Hyperparameter defaults shared by :func:`train` and :func:`reference.landscapes.trajectory`,
+#: those of :mod:`reference.optimizers`.
+DEFAULT_HYPER: dict[str, float] = {"beta": optimizers.BETA, "beta1": optimizers.BETA1,
+                                   "beta2": optimizers.BETA2, "epsilon": optimizers.EPSILON}
 
 
 def train(
@@ -170,13 +197,13 @@ def train(
     Y: np.ndarray,
     layers_dims: Sequence[int],
     optimizer: str = "gd",
-    learning_rate: float = 0.0007,
-    mini_batch_size: int = 64,
+    learning_rate: float = LEARNING_RATE,
+    mini_batch_size: int = optimizers.MINI_BATCH_SIZE,
     num_epochs: int = 5000,
-    beta: float = 0.9,
-    beta1: float = 0.9,
-    beta2: float = 0.999,
-    epsilon: float = 1e-8,
+    beta: float = optimizers.BETA,
+    beta1: float = optimizers.BETA1,
+    beta2: float = optimizers.BETA2,
+    epsilon: float = optimizers.EPSILON,
     decay: Callable[[float, int], float] | None = None,
     seed: int = 0,
     initializer: str = "he",
@@ -184,14 +211,34 @@ def train(
 ) -> tuple[Params, np.ndarray]:
     """Mini-batch training of the network ``layers_dims`` on (X, Y).
 
-    The parameters start from ``initialize(layers_dims, initializer, default_rng(seed))``;
-    epoch e (from 0) shuffles with ``random_mini_batches(X, Y, mini_batch_size, seed + 1 + e)``
-    and takes one optimizer step per batch. With ``decay`` the rate of epoch e is
-    ``decay(learning_rate, e)``, e.g. ``functools.partial(schedule_lr_decay, decay_rate=1)``.
-    RMSprop uses ``beta2`` as its decay rate, as in the graded function's signature.
+    Algorithm::
 
-    Returns the final parameters and the cost of every epoch, the mean over its examples of
-    the cross-entropy measured during the epoch (before each batch's update).
+        parameters = initialize(layers_dims, initializer, default_rng(seed));  t = 0
+        for epoch e = 0 .. num_epochs - 1:
+            rate = learning_rate, or decay(learning_rate, e)
+            for (X_b, Y_b) in random_mini_batches(X, Y, mini_batch_size, seed + 1 + e):
+                t = t + 1;  one step of ``optimizer`` on the gradients of the cost of (X_b, Y_b)
+
+    Args:
+        X, Y: the examples, shapes (n_x, m) and (1, m).
+        layers_dims: the widths [n_x, n_1, ..., 1].
+        optimizer: "gd", "momentum", "rmsprop" or "adam", a key of OPTIMIZERS (default "gd").
+        learning_rate: the step size (default 0.0007, the course's for two moons).
+        mini_batch_size: examples per batch (default 64).
+        num_epochs: passes over the examples (default 5000).
+        beta: momentum's decay of v (default 0.9).
+        beta1: Adam's decay of v (default 0.9).
+        beta2: the decay of s, RMSprop's and Adam's (default 0.999).
+        epsilon: RMSprop's and Adam's term outside the square root (default 1e-8).
+        decay: the rate of epoch e as decay(learning_rate, e), e.g.
+            ``functools.partial(schedule_lr_decay, decay_rate=1)`` (default None: constant).
+        seed: the seed of the initialization and of every epoch's shuffle (default 0).
+        initializer: a rule of :func:`reference.initializers.initialize` (default "he").
+        hidden: the hidden layers' activation, "relu" or "tanh" (default "relu").
+
+    Returns:
+        (parameters, costs): the final parameters, and the cost of every epoch, the mean over
+        its examples of the cross-entropy measured during the epoch (before each batch's update).
     """
     init, step = OPTIMIZERS[optimizer]
     hyper = {"beta": beta, "beta1": beta1, "beta2": beta2, "epsilon": epsilon}

@@ -15,19 +15,20 @@ from rich.console import Console
 from rich.table import Table
 
 from reference.datasets import two_moons
-from reference.networks import accuracy, train
+from reference.networks import LEARNING_RATE, accuracy, train
 from reference.optimizers import schedule_lr_decay
 
 LAYERS_DIMS = [2, 5, 2, 1]
 
-#: (label, keyword arguments of reference.networks.train). 0.0007 is the course's rate for the
-#: plain comparison; Adam with step decay (halved after 1000 epochs, a third after 2000, ...)
-#: starts from 0.01 so that its decayed rate is still useful late in training.
+#: (label, keyword arguments of reference.networks.train). LEARNING_RATE (0.0007) is the
+#: course's rate for the plain comparison; Adam with step decay (halved after 1000 epochs, a
+#: third after 2000, ...) starts from 0.01 so that its decayed rate is still useful late in
+#: training.
 RUNS: list[tuple[str, dict[str, Any]]] = [
-    ("gd", {"optimizer": "gd", "learning_rate": 0.0007}),
-    ("momentum", {"optimizer": "momentum", "learning_rate": 0.0007}),
-    ("rmsprop", {"optimizer": "rmsprop", "learning_rate": 0.0007}),
-    ("adam", {"optimizer": "adam", "learning_rate": 0.0007}),
+    ("gd", {"optimizer": "gd", "learning_rate": LEARNING_RATE}),
+    ("momentum", {"optimizer": "momentum", "learning_rate": LEARNING_RATE}),
+    ("rmsprop", {"optimizer": "rmsprop", "learning_rate": LEARNING_RATE}),
+    ("adam", {"optimizer": "adam", "learning_rate": LEARNING_RATE}),
     (
         "adam + schedule_lr_decay",
         {

@@ -38,11 +38,21 @@ RESULT = "result"
 
 @dataclass(frozen=True)
 class Case:
-    """One hidden (or public) test of a graded name: the calls to make and what the judge needs."""
+    """One hidden (or public) test of a graded name: the calls to make, each ``(args, kwargs)``,
+    and what the judge needs to know (``context``)."""
 
     label: str
     calls: tuple[tuple[tuple, dict], ...]
     context: Mapping = field(default_factory=dict)
+
+    @classmethod
+    def single(cls, label: str, *args: object, **kwargs: object) -> Case:
+        """A case of one call, ``f(*args, **kwargs)``."""
+        return cls(label, ((args, kwargs),))
+
+    def with_context(self, **context: object) -> Case:
+        """The same calls, with what the judge needs to know about them."""
+        return replace(self, context=context)
 
 
 @dataclass(frozen=True)
@@ -63,7 +73,8 @@ class Mistake:
 
     Values exercises: ``rules`` maps each returned component the mistake changes to its wrong
     rule ``f(inputs, upstream)`` (``inputs`` the call's arguments by name, ``upstream`` the
-    components computed before). A ``together`` mistake is only named when all its components
+    components computed before), written as the course's rule with one part changed
+    (:mod:`autograder.exercises.rules`). A ``together`` mistake is only named when all its components
     show it (beta1 and beta2 swapped, not just one of them). Initializers: ``variance`` is the
     wrong Var(W) as f(n_in, n_out). ``example`` is a function with the graded signature that
     makes exactly this mistake, so the tests can grade every entry of the catalogue.
@@ -75,6 +86,11 @@ class Mistake:
     together: bool = False
     variance: Callable[[int, int], float] | None = None
     example: Callable | None = None
+
+    @classmethod
+    def made_by(cls, message: str, credit: float, fn: Callable[..., object]) -> Mistake:
+        """The mistake of a function that returns one value, as a function that makes it."""
+        return cls(message, credit, {RESULT: lambda inputs, upstream: fn(**inputs)})
 
 
 @dataclass(frozen=True)
@@ -106,7 +122,7 @@ def case_rng(seed: int, name: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(name.encode())])
 
 
-def _fits(value: object, like: object) -> bool:
+def _shaped_like(value: object, like: object) -> bool:
     """Whether `value` has the structure of `like`: the same keys and lengths, arrays of the
     same shape with real entries, real numbers where `like` has a number."""
     if isinstance(like, np.ndarray):
@@ -114,20 +130,22 @@ def _fits(value: object, like: object) -> bool:
                 and value.dtype.kind in "biuf")
     if isinstance(like, dict):
         return (type(value) is dict and value.keys() == like.keys()
-                and all(_fits(value[key], like[key]) for key in like))
+                and all(_shaped_like(value[key], like[key]) for key in like))
     if isinstance(like, (tuple, list)):
         return (type(value) in (tuple, list) and len(value) == len(like)
-                and all(map(_fits, value, like)))
+                and all(map(_shaped_like, value, like)))
     if isinstance(value, np.ndarray):
         return value.ndim == 0 and value.dtype.kind in "biuf"
     return isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating))
 
 
-def _forms(value: object) -> list[object]:
+def _alternatives(value: object) -> list[object]:
+    """What a rule gave: each way of an :class:`Either`, or its one value."""
     return list(value) if isinstance(value, Either) else [value]
 
 
-def _raised(outcomes: Sequence[object]) -> list[Finding]:
+def _raised_findings(outcomes: Sequence[object]) -> list[Finding]:
+    """The finding of the first call that raised, if one did."""
     raised = next((outcome for outcome in outcomes if isinstance(outcome, Raised)), None)
     return [] if raised is None else [Finding("", raised.sentence)]
 
@@ -153,11 +171,6 @@ class Stage:
     index: int | None
     rule: Callable[[dict, dict], object]
     after: tuple[str, ...] = ()
-
-
-def whole(message: str, credit: float, fn: Callable[..., object]) -> Mistake:
-    """A mistake of a function that returns one value, given as a buggy function."""
-    return Mistake(message, credit, {RESULT: lambda inputs, upstream: fn(**inputs)})
 
 
 class _Lazy(Mapping):
@@ -209,29 +222,28 @@ def values_exercise(
         bound.apply_defaults()
         return dict(bound.arguments)
 
-    def run(inputs: dict, rules: Mapping[str, Callable]) -> tuple[dict, object, dict]:
-        """The components in order (the first form of each), the returned value, and every
-        form each rule gave."""
+    def run_stages(inputs: dict, rules: Mapping[str, Callable]) -> tuple[dict, object, dict]:
+        """Each stage's rule, or the one ``rules`` puts in its place: the components in order
+        (the first form of each), the returned value, and every form each rule gave."""
         upstream: dict = {}
         forms: dict = {}
-        with np.errstate(
-            all="ignore"
-        ):  # some mistakes divide by zero; their output is still compared
+        with np.errstate(all="ignore"):  # some mistakes divide by zero; their output is compared
             for stage in stages:
                 rule = rules.get(stage.name, stage.rule)
-                forms[stage.name] = _forms(rule(inputs, upstream))
+                forms[stage.name] = _alternatives(rule(inputs, upstream))
                 upstream[stage.name] = forms[stage.name][0]
         if stages[0].index is None:
             return upstream, upstream[stages[0].name], forms
         returned = tuple(upstream[s.name] for s in sorted(stages, key=lambda s: s.index))
         return upstream, returned, forms
 
-    def outputs(rule: Callable, inputs: dict, upstreams: Sequence[dict]) -> list[object]:
+    def rule_values(rule: Callable, inputs: dict, upstreams: Sequence[dict]) -> list[object]:
+        """Every value ``rule`` gives from each of the ``upstreams`` it fits."""
         values = []
         for upstream in upstreams:
             try:
                 with np.errstate(all="ignore"):
-                    values += _forms(rule(inputs, upstream))
+                    values += _alternatives(rule(inputs, upstream))
             except Exception:  # noqa: BLE001, S112 -- the student's components may not fit a rule
                 continue
         return values
@@ -246,10 +258,10 @@ def values_exercise(
         else:
             components = {stage.name: got[stage.index] for stage in stages}
         return [{name: value for name, value in components.items()
-                 if _fits(value, right_up[name])}]
+                 if _shaped_like(value, right_up[name])}]
 
     def judge(case: Case, outcomes: list[object]) -> Verdict:
-        raised = _raised(outcomes)
+        raised = _raised_findings(outcomes)
         if raised:
             return raised, []
         ((args, kwargs),) = case.calls
@@ -259,13 +271,13 @@ def values_exercise(
                 notes.append(selfcheck.vector_note(name, got))
             got = selfcheck.as_vector(got)
         inputs = bind(args, kwargs)
-        right_up, expected, right_forms = run(inputs, {})
+        right_up, expected, right_forms = run_stages(inputs, {})
         if selfcheck.describe_difference(expected, got) is None:
             return [], notes  # right: the catalogue is not looked at
         own = own_components(got, right_up)
         upstreams = [right_up, *own]
         right = {
-            stage.name: right_forms[stage.name] + outputs(stage.rule, inputs, own)
+            stage.name: right_forms[stage.name] + rule_values(stage.rule, inputs, own)
             for stage in stages
         }
         wrongs = [
@@ -273,7 +285,7 @@ def values_exercise(
                 m.message,
                 _Lazy(
                     {
-                        c: functools.partial(outputs, rule, inputs, upstreams)
+                        c: functools.partial(rule_values, rule, inputs, upstreams)
                         for c, rule in m.rules.items()
                     }
                 ),
@@ -286,7 +298,7 @@ def values_exercise(
     def public_record(case: Case) -> dict:
         ((args, kwargs),) = case.calls
         inputs = bind(args, kwargs)
-        right_up, expected, _ = run(inputs, {})
+        right_up, expected, _ = run_stages(inputs, {})
         return {
             "label": case.label,
             "args": selfcheck.to_json(list(args)),
@@ -298,7 +310,7 @@ def values_exercise(
                     "message": m.message,
                     "together": m.together,
                     "outputs": {
-                        c: [selfcheck.to_json(v) for v in outputs(rule, inputs, [right_up])]
+                        c: [selfcheck.to_json(v) for v in rule_values(rule, inputs, [right_up])]
                         for c, rule in m.rules.items()
                     },
                 }
@@ -308,7 +320,7 @@ def values_exercise(
 
     def example_of(mistake: Mistake) -> Callable[..., object]:
         def buggy(*args: object, **kwargs: object) -> object:
-            return run(bind(args, kwargs), mistake.rules)[1]
+            return run_stages(bind(args, kwargs), mistake.rules)[1]
 
         buggy.__name__ = name
         return buggy
@@ -356,7 +368,7 @@ def minibatch_exercise(
         ):
             message = selfcheck.MB_LOOP_VARIABLE
             return [Finding("", message, (message,))], []
-        raised = _raised(outcomes)
+        raised = _raised_findings(outcomes)
         if raised:
             return raised, []
         return selfcheck.minibatch_case_findings(X, Y, size, outcomes), []
@@ -413,7 +425,7 @@ def _behaviour_problems(rule: str, parameters: dict) -> list[str]:
     return []
 
 
-def drawing(
+def drawn_initializer(
     weights: Callable[[np.random.Generator, int, int], np.ndarray], bias: Callable | None = None
 ) -> Callable:
     """An initializer that draws W[l] = weights(rng, n_in, n_out) (and b[l] = bias(rng, n_out))."""
@@ -430,13 +442,16 @@ def drawing(
     return initialize_parameters
 
 
-def _normal(variance: Callable[[int, int], float]) -> Callable:
+def _normal_weights(variance: Callable[[int, int], float]) -> Callable:
+    """Weights drawn from N(0, variance(n_in, n_out))."""
     return lambda rng, n_in, n_out: (
         rng.standard_normal((n_out, n_in)) * math.sqrt(variance(n_in, n_out))
     )
 
 
-def _with_repeat(weights: Callable, axis: int) -> Callable:
+def _last_repeats_first(weights: Callable, axis: int) -> Callable:
+    """``weights`` with the last row (axis 0) or column (axis 1) a copy of the first."""
+
     def repeated(rng: np.random.Generator, n_in: int, n_out: int) -> np.ndarray:
         W = weights(rng, n_in, n_out)
         if W.shape[axis] > 1:
@@ -455,42 +470,31 @@ def _three_point(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray
 
 
 def property_mistakes(variance: Callable[[int], float]) -> list[Mistake]:
-    """The catalogued mistakes of an initializer that are properties, not variances."""
-    right = _normal(lambda n_in, n_out: variance(n_in))
+    """The catalogued mistakes of an initializer that are properties, not variances: each
+    example is the course's draw (``right``) with one part changed."""
+    right = _normal_weights(lambda n_in, n_out: variance(n_in))
     scale = lambda n_in: math.sqrt(variance(n_in))
     single = lambda rng, n_in, n_out: right(rng, n_in, n_out).astype(np.float32)
+    small_bias = lambda rng, n_out: rng.standard_normal((n_out, 1)) * 0.01
+    single_bias = lambda rng, n_out: np.zeros((n_out, 1), np.float32)
     mistakes = [
-        Mistake(
-            selfcheck.INIT_BIAS,
-            PART,
-            example=drawing(right, lambda rng, n_out: rng.standard_normal((n_out, 1)) * 0.01),
-        ),
-        Mistake(
-            selfcheck.INIT_DTYPE,
-            DETAIL,
-            example=drawing(single, lambda rng, n_out: np.zeros((n_out, 1), np.float32)),
-        ),
+        Mistake(selfcheck.INIT_BIAS, PART, example=drawn_initializer(right, small_bias)),
+        Mistake(selfcheck.INIT_DTYPE, DETAIL, example=drawn_initializer(single, single_bias)),
     ]
     if variance(1) == 0:
         integers = lambda rng, n_in, n_out: np.zeros((n_out, n_in), dtype=int)
-        return [mistakes[0], replace(mistakes[1], example=drawing(integers))]
+        return [mistakes[0], replace(mistakes[1], example=drawn_initializer(integers))]
+    uniform = lambda rng, n_in, n_out: rng.random((n_out, n_in)) * scale(n_in)
+    three_point = lambda rng, n_in, n_out: _three_point(rng, (n_out, n_in)) * scale(n_in)
     # Repeated rows and columns first: when a repeat also leaves few distinct values, the
     # structure is what the student is told (explain() breaks ties by catalogue order).
     return mistakes + [
-        Mistake(selfcheck.INIT_REPEATED_ROWS, METHOD, example=drawing(_with_repeat(right, 0))),
-        Mistake(selfcheck.INIT_REPEATED_COLUMNS, PART, example=drawing(_with_repeat(right, 1))),
-        Mistake(
-            selfcheck.INIT_NOT_CENTRED,
-            PART,
-            example=drawing(lambda rng, n_in, n_out: rng.random((n_out, n_in)) * scale(n_in)),
-        ),
-        Mistake(
-            selfcheck.INIT_NOT_NORMAL,
-            PART,
-            example=drawing(
-                lambda rng, n_in, n_out: _three_point(rng, (n_out, n_in)) * scale(n_in)
-            ),
-        ),
+        Mistake(selfcheck.INIT_REPEATED_ROWS, METHOD,
+                example=drawn_initializer(_last_repeats_first(right, 0))),
+        Mistake(selfcheck.INIT_REPEATED_COLUMNS, PART,
+                example=drawn_initializer(_last_repeats_first(right, 1))),
+        Mistake(selfcheck.INIT_NOT_CENTRED, PART, example=drawn_initializer(uniform)),
+        Mistake(selfcheck.INIT_NOT_NORMAL, PART, example=drawn_initializer(three_point)),
     ]
 
 
@@ -507,9 +511,8 @@ def initializer_exercise(
     For Xavier and He a deep network also checks that the draw preserves the activation variance.
     ``alternatives`` are the classic wrong variances (``Mistake.variance``).
     """
-    catalogue = tuple(
-        replace(m, example=m.example or drawing(_normal(m.variance))) for m in alternatives
-    )
+    catalogue = tuple(replace(m, example=m.example or drawn_initializer(_normal_weights(m.variance)))
+                      for m in alternatives)
     catalogue += tuple(property_mistakes(variance))
     _check_catalogue(name, catalogue)
 
@@ -523,20 +526,17 @@ def initializer_exercise(
         ]
 
     def cases(rng: np.random.Generator) -> list[Case]:
-        made = [
-            Case(label, (((dims,), {}),), {"layers_dims": dims}) for label, dims in layer_dims(rng)
-        ]
+        made = [Case.single(label, dims).with_context(layers_dims=dims)
+                for label, dims in layer_dims(rng)]
         if rule in BEHAVIOUR_NET:
             activation, width, depth, _ = BEHAVIOUR_NET[rule]
             dims = [width] * (depth + 1)
-            context = {"layers_dims": dims, "behaviour": True}
-            made.append(
-                Case(f"{depth} {activation} layers of width {width}", (((dims,), {}),), context)
-            )
+            made.append(Case.single(f"{depth} {activation} layers of width {width}", dims)
+                        .with_context(layers_dims=dims, behaviour=True))
         return made
 
     def judge(case: Case, outcomes: list[object]) -> Verdict:
-        raised = _raised(outcomes)
+        raised = _raised_findings(outcomes)
         if raised:
             return raised, []
         dims = case.context["layers_dims"]

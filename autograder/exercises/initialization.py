@@ -17,14 +17,13 @@ from autograder.exercises.base import (
     Mistake,
     initializer_exercise,
     values_exercise,
-    whole,
 )
 from reference import initializers as ref
 
 UNSCALED = "the weights are not scaled: multiply np.random.randn(n_l, n_{l-1}) by the right factor"
 
 
-def _stat_dims(rng: np.random.Generator) -> list[tuple[str, list[int]]]:
+def _statistical_widths(rng: np.random.Generator) -> list[tuple[str, list[int]]]:
     wide = int(rng.integers(300, 500))
     return [
         ("three layers", [wide, int(rng.integers(100, 200)), int(rng.integers(20, 60)), 1]),
@@ -115,13 +114,13 @@ def _variance_cases(rng: np.random.Generator) -> list[Case]:
             for k, v in parameters.items()
         }
         X = rng.standard_normal((dims[0], int(rng.integers(5, 40))))
-        cases.append(
-            Case(f"{activation}, {L} layer{'s' * (L > 1)}", (((X, parameters, activation), {}),))
-        )
+        cases.append(Case.single(f"{activation}, {L} layer{'s' * (L > 1)}", X, parameters,
+                                 activation))
     return cases
 
 
-def _activations(X, parameters, activation):
+def _pre_and_post_activations(X, parameters, activation):
+    """z[1..L] and a[0..L] of the network."""
     g = ref.ACTIVATIONS[activation]
     a, pre, post = X, [], [X]
     for l in range(1, len(parameters) // 2 + 1):
@@ -133,21 +132,21 @@ def _activations(X, parameters, activation):
 
 
 def _var_of_z(X, parameters, activation):
-    return np.array([np.var(z) for z in _activations(X, parameters, activation)[0]])
+    return np.array([np.var(z) for z in _pre_and_post_activations(X, parameters, activation)[0]])
 
 
 def _with_input(X, parameters, activation):
-    return np.array([np.var(a) for a in _activations(X, parameters, activation)[1]])
+    return np.array([np.var(a) for a in _pre_and_post_activations(X, parameters, activation)[1]])
 
 
 def _per_unit(X, parameters, activation):
     return np.array(
-        [np.mean(np.var(a, axis=1)) for a in _activations(X, parameters, activation)[1][1:]]
+        [np.mean(np.var(a, axis=1)) for a in _pre_and_post_activations(X, parameters, activation)[1][1:]]
     )
 
 
 def _std(X, parameters, activation):
-    return np.array([np.std(a) for a in _activations(X, parameters, activation)[1][1:]])
+    return np.array([np.std(a) for a in _pre_and_post_activations(X, parameters, activation)[1][1:]])
 
 
 def _no_bias(X, parameters, activation):
@@ -157,48 +156,48 @@ def _no_bias(X, parameters, activation):
 
 EXERCISES: list[Exercise] = [
     initializer_exercise(
-        "initialize_parameters_zeros", "zeros", ref.WEIGHT_VARIANCE["zeros"], [], _stat_dims
+        "initialize_parameters_zeros", "zeros", ref.WEIGHT_VARIANCE["zeros"], [], _statistical_widths
     ),
     initializer_exercise(
         "initialize_parameters_random",
         "random",
         ref.WEIGHT_VARIANCE["random"],
         RANDOM_MISTAKES,
-        _stat_dims,
+        _statistical_widths,
     ),
     initializer_exercise(
         "initialize_parameters_xavier",
         "xavier",
         ref.WEIGHT_VARIANCE["xavier"],
         XAVIER_MISTAKES,
-        _stat_dims,
+        _statistical_widths,
     ),
     initializer_exercise(
-        "initialize_parameters_he", "he", ref.WEIGHT_VARIANCE["he"], HE_MISTAKES, _stat_dims
+        "initialize_parameters_he", "he", ref.WEIGHT_VARIANCE["he"], HE_MISTAKES, _statistical_widths
     ),
     values_exercise(
         "activation_variances",
         ref.activation_variances,
         _variance_cases,
         [
-            whole(
+            Mistake.made_by(
                 "this is the variance of z[l] = W a[l-1] + b, before the activation g is applied",
                 PART,
                 _var_of_z,
             ),
-            whole(
+            Mistake.made_by(
                 "the result includes a[0] = X: return the variances of layers 1 .. L only",
                 PART,
                 _with_input,
             ),
-            whole(
+            Mistake.made_by(
                 "np.var was taken per unit (axis=1) and averaged: "
                 "take np.var over all entries of a[l]",
                 PART,
                 _per_unit,
             ),
-            whole("np.std gives the standard deviation: use np.var", PART, _std),
-            whole("b[l] is left out: z[l] = W[l] a[l-1] + b[l]", PART, _no_bias),
+            Mistake.made_by("np.std gives the standard deviation: use np.var", PART, _std),
+            Mistake.made_by("b[l] is left out: z[l] = W[l] a[l-1] + b[l]", PART, _no_bias),
         ],
         public_count=3,
         vector=True,

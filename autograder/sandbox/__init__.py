@@ -8,7 +8,7 @@ import importlib
 
 _EXPORTS = {
     "isolation_report": "runner", "run_steps": "runner", "Call": "steps", "Exec": "steps",
-    "Fetch": "steps", "Limits": "steps", "StepResult": "steps", "Unsupported": "steps",
+    "Fetch": "steps", "Limits": "limits", "StepResult": "steps", "Unsupported": "wire",
 }
 __all__ = ["Call", "Exec", "Fetch", "Limits", "StepResult", "Unsupported", "isolation_report",
            "run_steps"]

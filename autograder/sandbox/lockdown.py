@@ -21,11 +21,10 @@ from collections.abc import Callable
 import numpy as np
 
 from autograder.sandbox import landlock, namespaces, seccomp
-from autograder.sandbox.steps import Limits
+from autograder.sandbox.limits import Limits
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
-_PR_SET_NO_NEW_PRIVS = 38
 SYSTEM_LIBRARIES = ("/usr/lib", "/usr/lib64", "/lib", "/lib64")
 DEVICES_AND_FILES = ("/etc/ld.so.cache", "/dev/urandom", "/dev/null")
 #: As root each worker runs as a uid of its own, with no passwd entry: this base plus the pid of
@@ -33,12 +32,6 @@ DEVICES_AND_FILES = ("/etc/ld.so.cache", "/dev/urandom", "/dev/null")
 WORKER_UIDS = 0x7F000000
 _KEYCTL = {"x86_64": 250, "aarch64": 219, "riscv64": 219}
 _KEYCTL_JOIN_SESSION_KEYRING = 1
-
-
-def _ok(result: int, what: str) -> None:
-    if result != 0:
-        number = ctypes.get_errno()
-        raise OSError(number, f"{what}: {os.strerror(number)}")
 
 
 @functools.cache
@@ -237,7 +230,7 @@ def lock_down(scratch: str, limits: Limits, keep_fds: set[int]) -> dict[str, str
     report["user"] = user
     _apply(report, "keyring", "on", _join_session_keyring)
     namespaces.set_dumpable(False)  # again: the change of uid reset it
-    _ok(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
+    namespaces.set_no_new_privs()
     report["no_new_privs"] = "on"
 
     landlock_layers = ("landlock_files", "landlock_tcp", "landlock_scopes")

@@ -46,6 +46,7 @@ _KEPT_FLAGS = {os.ST_NODEV: _MS_NODEV, os.ST_NOEXEC: _MS_NOEXEC, os.ST_NOATIME: 
 _MNT_DETACH = 2
 _PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41}
 _PR_SET_DUMPABLE = 4
+_PR_SET_NO_NEW_PRIVS = 38
 _CAPABILITY_VERSION_3 = 0x20080522
 _STATUS = struct.Struct("<i")
 
@@ -291,3 +292,9 @@ def set_dumpable(dumpable: bool) -> None:
     environ, fds), which then belong to root. A change of uid resets it to the host's
     fs.suid_dumpable, so the worker sets it again after taking its own uid."""
     _ok(_libc.prctl(_PR_SET_DUMPABLE, int(dumpable), 0, 0, 0), "prctl(PR_SET_DUMPABLE)")
+
+
+def set_no_new_privs() -> None:
+    """No exec may gain privileges again (setuid binaries, file capabilities): what Landlock and
+    seccomp need before they apply, and what keeps them applied."""
+    _ok(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")

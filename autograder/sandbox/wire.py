@@ -36,7 +36,7 @@ arrays, 64 MiB):
   byte order is swapped in place), copies of their own data when it is read-only.
 
 So the reader's extra memory for one message is the message itself (at most 71.2 MiB, and only
-what was actually sent, see `runner`) plus what parsing its tree takes: at most about 80 MiB
+what was actually sent, see `frames`) plus what parsing its tree takes: at most about 80 MiB
 (three copies of the tree, 600,000 JSON objects, then the decoded values); the worst forged tree
 measured takes 49 MiB (600,000 two-letter strings), an honest message at the caps 28 MiB
 (100,000 floats beside 50 MiB of arrays). Parsing any message takes well under a second.
@@ -52,8 +52,6 @@ from math import prod
 
 import numpy as np
 
-from autograder.sandbox.steps import Unsupported
-
 MAGIC = b"AGW2"
 #: The dtypes an array may have, in the order of their codes on the wire.
 DTYPES = tuple(np.dtype(t) for t in (
@@ -66,9 +64,6 @@ _FLOAT_SCALARS = (np.float16, np.float32, np.float64, np.longdouble)
 _INT_SCALARS = (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64)
 _INT64 = np.iinfo(np.int64)
 _LEN = struct.Struct("<Q")
-#: A frame on the worker's progress pipe: kind (1 byte) | position in the plan (u32) | payload
-#: length (u64), then the payload (see `worker`).
-FRAME = struct.Struct("<cIQ")
 #: The start of every message: MAGIC and the length of its JSON tree.
 PREFIX = struct.Struct("<4sQ")
 #: An array's fixed header: dtype code, byte order, ndim, five zero bytes, data length.
@@ -84,10 +79,24 @@ _STRUCTURAL = np.zeros(256, dtype=bool)
 _STRUCTURAL[list(b"[{,:")] = True
 _QUOTE = ord('"')
 _CHUNK = 1 << 20
+#: The text an unsupported value is shown by: its type's name, and what is wrong with it.
+TYPE_NAME_CHARS = 100
+DETAIL_CHARS = 200
+#: The digits of a number, and of an array's index in the tree.
+NUMBER_CHARS = 5000
+INDEX_CHARS = 12
 
 
 class WireError(Exception):
     """The value cannot be encoded within the caps, or the bytes are not a valid message."""
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """Stands for a returned object that is not plain data (its type name, never the object)."""
+
+    type_name: str
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,7 +125,7 @@ class Caps:
 
 def _type_name(obj: object) -> str:
     name = type.__dict__["__name__"].__get__(type(obj))
-    return name[:100]
+    return name[:TYPE_NAME_CHARS]
 
 
 class _Encoder:
@@ -264,7 +273,7 @@ def _structure(tree: bytes) -> int:
 
 
 def _index(text: str) -> int:
-    if len(text) > 12:
+    if len(text) > INDEX_CHARS:
         raise WireError("malformed value")
     return int(text)
 
@@ -323,12 +332,12 @@ class _Decoder:
             raise WireError("malformed value")
         tag, args = node[0], node[1:]
         if tag == "unsupported" and len(args) == 2 and all(type(a) is str for a in args):
-            return Unsupported(args[0][:100], args[1][:200])
+            return Unsupported(args[0][:TYPE_NAME_CHARS], args[1][:DETAIL_CHARS])
         if len(args) != 1:
             raise WireError("malformed value")
         (arg,) = args
         numeric = tag in ("int", "float", "npint", "npfloat")
-        if numeric and (type(arg) is not str or len(arg) > 5000):
+        if numeric and (type(arg) is not str or len(arg) > NUMBER_CHARS):
             raise WireError("malformed number")
         if tag == "int":
             return int(arg)

@@ -1,8 +1,8 @@
 """The worker process: locks itself down, then runs the steps in one shared namespace.
 
-Started by `runner` as `python -c BOOT <progress fd> <plan fd>`, or forked by a `zygote`. It reads the whole plan before
-lockdown, and reports on the progress fd with frames `kind (1 byte) | position (u32) | length
-(u64) | payload`: I = isolation report, S = step started, D = step done (payload: wire message).
+Started by `runner` as `python -c BOOT <progress fd> <plan fd>`, or forked by a `zygote`. It
+reads the whole plan before lockdown, and reports on the progress fd with `frames`: the
+isolation report, then for each step "started" and "done" (its result, a wire message).
 Everything after the first student step is untrusted by the parent. When a layer that the grader
 requires (AUTOGRADER_REQUIRE_ISOLATION) is off, the worker exits with status 3 before the I frame,
 with one line on stderr that says why, and runs no step.
@@ -19,17 +19,9 @@ import sys
 from typing import NoReturn
 
 from autograder.sandbox import policy, wire
+from autograder.sandbox.frames import DONE, REPORT, STARTED, send
+from autograder.sandbox.limits import ERROR_CHARS, PLAN_CAPS, Limits
 from autograder.sandbox.lockdown import lock_down, python_paths
-from autograder.sandbox.steps import Limits
-from autograder.sandbox.wire import FRAME
-
-ERROR_CHARS = 300
-
-
-def _send(fd: int, kind: bytes, position: int, payload: bytes = b"") -> None:
-    data = memoryview(FRAME.pack(kind, position, len(payload)) + payload)
-    while data:
-        data = data[os.write(fd, data):]
 
 
 def describe(exc: BaseException) -> str:
@@ -131,21 +123,21 @@ def main() -> None:
 def serve(progress_fd: int, plan_fd: int) -> NoReturn:
     """Read the plan, lock down, run the steps, report each on `progress_fd`; then exit."""
     with os.fdopen(plan_fd, "rb") as plan_file:
-        plan = wire.decode(plan_file.read(), wire.Caps(depth=64, bytes=1 << 40, nodes=1 << 40, arrays=1 << 20))
+        plan = wire.decode(plan_file.read(), PLAN_CAPS)
     limits = Limits(**plan["limits"])
-    caps = wire.Caps(limits.max_depth, limits.max_nodes, limits.max_arrays, limits.result_bytes)
+    caps = limits.caps
     report = lock_down(plan["scratch"], limits, keep_fds={0, 1, 2, progress_fd})
     missing = policy.missing({"environment": "on", **report},
                              policy.parse(os.environ.get(policy.REQUIRE_VARIABLE, "")))
     if missing and plan["steps"]:  # the grader reads this line as why the worker did not start
         os.write(2, (policy.refusal(missing) + "\n").encode())
         os._exit(3)
-    _send(progress_fd, b"I", 0, json.dumps(report).encode())
+    send(progress_fd, REPORT, 0, json.dumps(report).encode())
 
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     guard = _Guard(_guarded_modules())
     for position, step in enumerate(plan["steps"]):
-        _send(progress_fd, b"S", position)
+        send(progress_fd, STARTED, position)
         sys.stdout = sys.stderr = capture = _Capture(limits.output_bytes)
         try:
             result = {"ok": True, "value": _run(step, namespace), "error": None}
@@ -161,5 +153,5 @@ def serve(progress_fd: int, plan_fd: int) -> NoReturn:
             message = wire.encode({**result, "ok": False, "value": None, "error": error})
         except BaseException as exc:  # noqa: BLE001 - e.g. a patched builtin breaking encode
             message = wire.encode({**result, "ok": False, "value": None, "error": describe(exc)})
-        _send(progress_fd, b"D", position, message)
+        send(progress_fd, DONE, position, message)
     os._exit(0)  # skip the student's atexit handlers and finalizers
