@@ -131,7 +131,7 @@ def test_workflow_grades_the_notebook_quietly_into_the_runners_temp(tmp_path):
     steps = steps_by_name(init(tmp_path, "--assignment", "optimization"))
     assert _grade_command(steps) == (
         '${sudo:+sudo -n -E env "PATH=$PATH"} autograder grade optimization.ipynb --assignment optimization --results '
-        '"$RUNNER_TEMP/results.json" --course "$RUNNER_TEMP/grader/assignments" --student "$GITHUB_ACTOR" -q'
+        '"$RUNNER_TEMP/results.json" --course "$RUNNER_TEMP/grader/assignments" ${GITHUB_ACTOR:+--student "$GITHUB_ACTOR"} -q'
     )
 
 
