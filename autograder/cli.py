@@ -135,15 +135,14 @@ def grade(submission: Path, assignment: str, results: Path, seed: int | None, co
 
     zygote.prestart()  # the worker template imports NumPy while this process imports the grader
     from autograder import course as course_info
-    from autograder.exercises import ASSIGNMENTS
     from autograder.grading import grade as grade_submission
     from autograder.results import print_table, write_results
 
     course_root = course or course_info.default_course_root()
-    quizzes = course_info.quiz_ids(course_root.parent)
-    if assignment not in ASSIGNMENTS and assignment not in quizzes:
-        known = ", ".join([*ASSIGNMENTS, *quizzes])
-        raise click.UsageError(f"unknown assignment {assignment!r} (known: {known})")
+    try:
+        found = course_info.assignment(assignment, course_root)
+    except course_info.UnknownAssignment as error:
+        raise click.UsageError(str(error)) from None
     if student is not None:
         from autograder.quiz.variants import StudentIdError, check_student_id
 
@@ -152,7 +151,7 @@ def grade(submission: Path, assignment: str, results: Path, seed: int | None, co
         except StudentIdError as error:
             raise click.UsageError(f"--student: {error}") from None
     refuse_unless_isolated(require_isolation, course_root)
-    if assignment in ASSIGNMENTS:
+    if not found.is_quiz:
         report = grade_submission(submission, assignment, course_root, seed)
     else:
         from autograder.quiz.grade import grade_quiz

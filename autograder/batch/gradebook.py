@@ -33,7 +33,7 @@ from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograder import untrusted
+from autograder import course, untrusted
 
 CONFIG = "nbgrader_config.py"
 _SQLITE = "sqlite:///"
@@ -69,7 +69,8 @@ def course_directory(course_root: Path) -> CourseDirectory:
 
 def cells_for(assignment: str, names: Iterable[str], free_response: Iterable[str] = ()) -> Cells:
     manual = tuple(free_response)
-    return Cells(assignment, {name: f"test_{name}" for name in names if name not in manual}, manual)
+    tests = {name: course.test_cell_id(name) for name in names if name not in manual}
+    return Cells(assignment, tests, manual)
 
 
 def _generate_first(coursedir: CourseDirectory, assignment: str, what: str) -> GradebookError:
@@ -108,7 +109,8 @@ def open_gradebook(coursedir: CourseDirectory, cells: Cells) -> Gradebook:
 
 
 def _submitted_notebook(gradebook: Gradebook, cells: Cells, student: str, timestamp: str | None):
-    """The student's notebook in the gradebook; made, with the student and the submission, if new."""
+    """The student's notebook in the gradebook; made, with the student and the submission, if
+    new."""
     try:
         notebook = gradebook.find_submission_notebook(cells.notebook, cells.assignment, student)
     except MissingEntry:
@@ -187,12 +189,14 @@ def _by_cell(gradebook: Gradebook, kind: type, notebook: SubmittedNotebook) -> d
 
 def _grade(grades: dict, cell: str, cells: Cells, student: str) -> Grade:
     if cell not in grades:
-        raise MissingEntry(f"No such grade: {cells.assignment}/{cells.notebook}/{cell} for {student}")
+        raise MissingEntry(
+            f"No such grade: {cells.assignment}/{cells.notebook}/{cell} for {student}")
     return grades[cell]
 
 
 def is_recorded(gradebook: Gradebook, cells: Cells, student: str, results: dict) -> bool:
-    """Whether the gradebook already holds these results (a resumed batch syncs only what is not)."""
+    """Whether the gradebook already holds these results (a resumed batch syncs only what is
+    not)."""
     scores = {test["name"]: test["score"] for test in results["tests"]}
     try:
         notebook = gradebook.find_submission_notebook(cells.notebook, cells.assignment, student)

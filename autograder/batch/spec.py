@@ -8,10 +8,7 @@ from pathlib import Path
 
 from autograder import course
 from autograder.batch.gradebook import Cells, cells_for
-
-
-class UnknownAssignment(LookupError):
-    pass
+from autograder.course import UnknownAssignment
 
 
 @dataclass(frozen=True)
@@ -28,18 +25,18 @@ class Spec:
 
 
 def spec_for(assignment: str, course_root: Path) -> Spec:
-    from autograder.exercises import ASSIGNMENTS
-
-    if assignment in ASSIGNMENTS:
-        names = [exercise.name for exercise in ASSIGNMENTS[assignment]]
+    """The batch's view of ``assignment`` (`UnknownAssignment` when the course has none)."""
+    found = course.assignment(assignment, course_root)
+    if not found.is_quiz:
+        names = found.names()
         points = course.points(course_root, assignment, names)
         return Spec(assignment, course_root, False, points, cells_for(assignment, names))
-    if assignment in course.quiz_ids(course_root.parent):
-        from autograder.quiz.bank import FREE_RESPONSE, load_quiz
+    from autograder.quiz.bank import FREE_RESPONSE, load_quiz
 
-        quiz = load_quiz(course_root.parent / "quizzes" / f"{assignment}.yaml")
-        points = {item.id: float(item.points) for item in quiz.items}
-        free = [item.id for item in quiz.items if item.type == FREE_RESPONSE]
-        return Spec(assignment, course_root, True, points, cells_for(assignment, points, free))
-    known = ", ".join([*ASSIGNMENTS, *course.quiz_ids(course_root.parent)])
-    raise UnknownAssignment(f"unknown assignment {assignment!r} (known: {known})")
+    quiz = load_quiz(found.bank)
+    points = {item.id: float(item.points) for item in quiz.items}
+    free = [item.id for item in quiz.items if item.type == FREE_RESPONSE]
+    return Spec(assignment, course_root, True, points, cells_for(assignment, points, free))
+
+
+__all__ = ["Spec", "UnknownAssignment", "spec_for"]

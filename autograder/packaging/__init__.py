@@ -17,10 +17,6 @@ import functools
 import json
 import re
 from importlib import resources
-from pathlib import Path
-
-from autograder.course import quiz_ids
-from autograder.exercises import ASSIGNMENTS
 
 _PLACEHOLDER = re.compile(r"@([A-Z_]+)@")
 GRADESCOPE_SCHEMA = "gradescope_results.json"
@@ -51,8 +47,3 @@ def results_errors(results: object) -> list[str]:
         f"{error.json_path}: {error.message}"
         for error in sorted(validator.iter_errors(results), key=lambda error: error.json_path)
     ]
-
-
-def known_assignments(repo_root: Path) -> list[str]:
-    """The exercise sets and the quizzes of a repository, the ids ``autograder grade`` takes."""
-    return [*ASSIGNMENTS, *quiz_ids(repo_root)]

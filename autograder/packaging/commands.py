@@ -9,7 +9,7 @@ import click
 
 from autograder import course
 from autograder.course import quiz_ids
-from autograder.packaging import classroom, known_assignments, summary, workflow
+from autograder.packaging import classroom, summary, workflow
 from autograder.packaging import gradescope as gradescope_zip
 
 
@@ -22,9 +22,10 @@ def _repo_root() -> Path:
 
 
 def _check_assignment(assignment: str, root: Path) -> None:
-    known = known_assignments(root)
-    if assignment not in known:
-        raise click.UsageError(f"unknown assignment {assignment!r} (known: {', '.join(known)})")
+    try:
+        course.assignment(assignment, root / "assignments")
+    except course.UnknownAssignment as error:
+        raise click.UsageError(str(error)) from None
 
 
 @click.group()

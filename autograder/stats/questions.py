@@ -13,15 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import course
+from autograder.course import UnknownAssignment
 
 EXERCISE = "exercise"
 #: ``autograder.quiz.bank.FREE_RESPONSE``; the quiz package (it loads nbformat) is imported only
 #: to read a quiz's bank
 FREE_RESPONSE = "free_response"
-
-
-class UnknownAssignment(LookupError):
-    """Not an assignment of the course (or its item bank cannot be read); the message says why."""
 
 
 @dataclass(frozen=True)
@@ -45,28 +42,23 @@ class Question:
 
 def questions_of(assignment: str, course_root: Path) -> list[Question]:
     """The graded names of ``assignment`` in the order students see them."""
-    from autograder.exercises import ASSIGNMENTS
-
     course_root = Path(course_root)
-    if assignment in ASSIGNMENTS:
-        names = [exercise.name for exercise in ASSIGNMENTS[assignment]]
+    found = course.assignment(assignment, course_root)
+    if not found.is_quiz:
+        names = found.names()
         points = course.points(course_root, assignment, names)
         return [Question(name, EXERCISE, points[name]) for name in names]
-    quizzes = course.quiz_ids(course_root.parent)
-    if assignment in quizzes:
-        from autograder.quiz import bank
+    from autograder.quiz import bank
 
-        try:
-            quiz = bank.load_quiz(course_root.parent / "quizzes" / f"{assignment}.yaml")
-        except bank.BankInvalid as error:
-            raise UnknownAssignment(f"the item bank of {assignment} is not valid ({error.errors[0]}): "
-                                    "run autograder quiz validate") from None
-        return [
-            Question(item.id, item.type, float(item.points),
-                     item.letters if item.type in bank.CHOICE_TYPES else (),
-                     item.answer if item.type in bank.CHOICE_TYPES else (),
-                     dict(item.choices), item.prompt)
-            for item in quiz.items
-        ]
-    known = ", ".join([*ASSIGNMENTS, *quizzes])
-    raise UnknownAssignment(f"unknown assignment {assignment!r} (known: {known})")
+    try:
+        quiz = bank.load_quiz(found.bank)
+    except bank.BankInvalid as error:
+        raise UnknownAssignment(f"the item bank of {assignment} is not valid ({error.errors[0]}): "
+                                "run autograder quiz validate") from None
+    return [
+        Question(item.id, item.type, float(item.points),
+                 item.letters if item.type in bank.CHOICE_TYPES else (),
+                 item.answer if item.type in bank.CHOICE_TYPES else (),
+                 dict(item.choices), item.prompt)
+        for item in quiz.items
+    ]
