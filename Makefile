@@ -19,5 +19,8 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
 
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
 clean:
 	rm -rf $(VENV) build *.egg-info

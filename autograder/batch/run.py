@@ -87,9 +87,8 @@ def run_batch(
     console = console or Console()
     started = time.perf_counter()
     jobs = collect(spec, coursedir, only, fresh)
-    gradebook = gb.open_gradebook(coursedir, spec.cells)
     summary = Summary(students=len(jobs), max_score=spec.max_score)
-    try:
+    with gb.open_gradebook(coursedir, spec.cells) as gradebook:
         todo = pending(jobs, gradebook, spec, force, summary, console)
         gb.add_submissions(gradebook, spec.cells,
                            {job.student: roster.read_timestamp(job.submission) for job in todo})
@@ -97,8 +96,6 @@ def run_batch(
             with _progress_bar(spec, console, len(todo)) as advance:
                 on_result = recorder(gradebook, spec, summary, console, advance)
                 (executor or LocalPool(workers, grader))(todo, on_result)
-    finally:
-        gradebook.close()
     summary.seconds = time.perf_counter() - started
     return summary
 
