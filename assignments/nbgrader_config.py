@@ -13,8 +13,10 @@ _COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.course_id = "optinit"
 c.CourseDirectory.root = _COURSE_ROOT
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_COURSE_ROOT, "gradebook.db")
-# Helper modules ship beside each notebook; compiled files and checkpoints never do.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+# Helper modules ship beside each notebook; compiled files, checkpoints and a course secret
+# left in a source folder by mistake never do.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
+                            ".autograder_secret*"]
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 # Demos train small networks for a few seconds; leave room on slow machines.

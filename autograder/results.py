@@ -38,9 +38,32 @@ def _isolation_line(isolation: dict[str, str]) -> str:
     return "Isolation layers off: " + "; ".join(off) + "." if off else "Isolation: all layers on."
 
 
+#: Gradescope's visibilities, from the least to the most restrictive.
+VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
+#: The first line of the output while some result is held back (a quiz explained after the due
+#: date): the total says, one changed answer at a time, whether an answer is right.
+HELD_BACK = "{assignment}: the score is shown when the results are published."
+
+
+def _visibility(report: Report) -> str:
+    """The whole result's visibility: that of its tests when none is visible (the most
+    restrictive of theirs), else visible (what is visible stays so)."""
+    held = [result.visibility for result in report.results if result.visibility != "visible"]
+    if not held or len(held) < len(report.results):
+        return "visible"
+    hidden = len(VISIBILITIES) - 1  # a visibility we do not know counts as hidden
+    return VISIBILITIES[max(VISIBILITIES.index(v) if v in VISIBILITIES else hidden for v in held)]
+
+
 def to_gradescope(report: Report) -> dict:
-    """The Gradescope autograder results format, one test per graded name; every string safe."""
-    lines = [f"{report.assignment}: {report.score:g} / {report.max_score:g} points."]
+    """The Gradescope autograder results format, one test per graded name; every string safe.
+
+    While any result is held back, the output's first line gives no score, and when every
+    result is, the whole result (its output too) takes their visibility."""
+    if any(result.visibility != "visible" for result in report.results):
+        lines = [HELD_BACK.format(assignment=report.assignment)]
+    else:
+        lines = [f"{report.assignment}: {report.score:g} / {report.max_score:g} points."]
     if report.seed is not None:
         seed = report.seed
         lines.append(f"Hidden cases drawn with seed {seed} (reproduce with --seed {seed}).")
@@ -53,7 +76,7 @@ def to_gradescope(report: Report) -> dict:
         "execution_time": round(report.seconds, 3),
         "output": _safe("\n".join(lines)),
         "output_format": "text",  # Gradescope's default renders HTML (file names are the student's)
-        "visibility": "visible",
+        "visibility": _visibility(report),
         "stdout_visibility": "hidden",
         "tests": [
             {

@@ -25,6 +25,7 @@ from autograder.batch.grader import SECRET_FILE, grade_job
 from autograder.quiz import build_quiz, load_quiz, notebook_path, score_item, score_quiz
 from autograder.quiz.personalize import (
     data_path,
+    listed_order,
     make_salt,
     read_salt,
     right_answers,
@@ -128,7 +129,7 @@ def test_a_shuffled_multiple_choice_is_read_in_the_order_shown():
     item = dataclasses.replace(QUIZ.item("different_influence"), shuffle=True)
     variant = variants_for(dataclasses.replace(QUIZ, items=(item,)), SALT, BOB)[item.id]
     right = right_answers(dataclasses.replace(QUIZ, items=(item,)), {item.id: variant})[item.id]
-    assert right == ["A", "B"]  # where bob sees the bank's A and D
+    assert right == ["C", "D"]  # where bob sees the bank's A and D
     result = score_item(item, right, QUIZ, variant)
     assert result.score == 2.0 and result.picked == ("A", "D")
     assert score_item(item, ["A", "D"], QUIZ, variant).score == 0.0  # the bank's letters, copied
@@ -278,10 +279,12 @@ def test_the_notebook_holds_neither_the_salt_nor_anything_that_depends_on_it(cou
     assert SALT not in text and SECRET not in text
     data = json.loads(data_path(course, QUIZ_ID).read_text())
     assert set(data) == {"quiz", "salt", "items"}
+    listed = [SHUFFLED.choices[SHUFFLED.letters[index]] for index in listed_order(SHUFFLED, SALT)]
     assert data["items"] == {
-        SHUFFLED.id: {"choices": list(SHUFFLED.choices.values())},
+        SHUFFLED.id: {"choices": listed},  # in an order of the texts and the salt, not the bank's
         NUMERIC.id: {"prompt": NUMERIC.prompt, "parameters": dict(NUMERIC.parameters)},
     }
+    assert sorted(listed) == sorted(SHUFFLED.choices.values())
 
 
 def test_a_missing_salt_is_a_message_that_says_what_to_run(tmp_path):

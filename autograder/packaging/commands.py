@@ -124,21 +124,54 @@ GRADESCOPE_ID_FIELDS = ("email", "sid", "id")
 def gradescope_student(metadata: Path, field: str) -> None:
     """Print the student id of a Gradescope submission (its first submitter's FIELD, from
     submission_metadata.json), or nothing when it has none that is a usable id: run_autograder
-    passes it to `autograder grade --student`."""
-    import json
+    passes it to `autograder grade --student`.
 
+    The file holds every previous submission's results, before "users" (Gradescope sorts its
+    keys): it is read as a stream up to METADATA_BYTES, so a long history still names the
+    submitter, and only the top-level "users" is looked at.
+    """
     from autograder.quiz.variants import StudentIdError, check_student_id
 
     try:
-        with open(metadata, "rb") as file:
-            users = json.loads(file.read(1 << 20)).get("users") or [{}]
-        student = users[0].get(field)
+        student = _first_user(metadata).get(field)
         student = str(student) if type(student) is int else student  # Gradescope's user id
         check_student_id(student)
     except (OSError, ValueError, AttributeError, TypeError, StudentIdError) as error:
         click.echo(f"autograder: no student id in {metadata} ({error})", err=True)
         return
     click.echo(student)
+
+
+#: submission_metadata.json is read up to this many bytes (a few thousand resubmissions).
+METADATA_BYTES = 256 << 20
+
+
+class _Bounded:
+    """A binary file that ends after ``limit`` bytes: ijson then reports incomplete JSON."""
+
+    def __init__(self, file, limit: int) -> None:
+        self.file, self.left = file, limit
+
+    def read(self, size: int = -1) -> bytes:
+        size = self.left if size < 0 else min(size, self.left)
+        data = self.file.read(size)
+        self.left -= len(data)
+        return data
+
+
+def _first_user(metadata: Path) -> dict:
+    """The first entry of the top-level "users" of a submission_metadata.json ({} if none)."""
+    import ijson
+
+    with open(metadata, "rb") as file:
+        try:
+            for user in ijson.items(_Bounded(file, METADATA_BYTES), "users.item", use_float=True):
+                if not isinstance(user, dict):
+                    raise TypeError(f"a user is {type(user).__name__}, not an object")
+                return user
+        except ijson.JSONError as error:
+            raise ValueError(f"not JSON, or over {METADATA_BYTES} bytes: {error}") from None
+    return {}
 
 
 @gradescope.command("build")

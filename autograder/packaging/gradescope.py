@@ -28,6 +28,10 @@ EXCLUDED_NAMES = frozenset({
     ".venv", "venv", ".git", "release", "submitted", "autograded", "gradebook.db", ".DS_Store",
 })
 EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".egg-info")
+#: The course secret (every batch seed and the salts come from it) and its half-written copies
+#: (``.autograder_secret.<random>``): never bundled, wherever one was left. Gradescope grades on
+#: fresh seeds and reads the quiz's salt from ``quizvariants.json``, so it needs no secret.
+SECRET_NAME = ".autograder_secret"
 #: Zip timestamps cannot go before 1980.
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 _UNIX = 3
@@ -45,7 +49,8 @@ class BundleError(ValueError):
 
 
 def excluded(relative: Path) -> bool:
-    return any(part in EXCLUDED_NAMES or part.endswith(EXCLUDED_SUFFIXES) for part in relative.parts)
+    return any(part in EXCLUDED_NAMES or part.endswith(EXCLUDED_SUFFIXES) or part.startswith(SECRET_NAME)
+               for part in relative.parts)
 
 
 def _tree(root: Path, top: str) -> list[Entry]:

@@ -10,6 +10,11 @@
   draws each item's variant from it and the id the submission is filed under (nbgrader's
   ``submitted/<student>/``, or ``autograder grade --student``), never from what the notebook
   says.
+* A shuffled item's choices are released (``quizvariants.json``) in the item's **listed order**,
+  drawn from the salt and the choice texts alone (``listed_order``), never in the bank's order:
+  authors often write the right choice first, and the bank's order would then give the key away
+  to anyone who reads the file. A student's order is a shuffle of the listed order, so what any
+  student sees (and the file) is the same whatever the bank's order.
 """
 
 from __future__ import annotations
@@ -59,10 +64,25 @@ class Variant:
         return {"student": self.student, "order": [item.letters[bank] for bank in self.order]}
 
 
+def listed_order(item: Item, salt: str) -> tuple[int, ...]:
+    """Indexes of the bank's choices in the order ``quizvariants.json`` lists them: sorted by
+    HMAC-SHA256(salt, {"choice": text, "item": id}), a function of the texts and the salt only
+    (the same choices in another bank order list alike; ties, equal texts, by bank order)."""
+    texts = list(item.choices.values())
+
+    def rank(index: int) -> bytes:
+        message = json.dumps({"choice": texts[index], "item": item.id}, sort_keys=True).encode("ascii")
+        return hmac.new(bytes.fromhex(salt), message, hashlib.sha256).digest()
+
+    return tuple(sorted(range(len(texts)), key=lambda index: (rank(index), index)))
+
+
 def variant_of(item: Item, salt: str, student: str) -> Variant:
     if item.type == NUMERIC:
         return Variant(student, values=variants.parameter_values(salt, student, item.id, item.parameters))
-    return Variant(student, order=variants.choice_order(salt, student, item.id, len(item.choices)))
+    listed = listed_order(item, salt)  # what the notebook shuffles: the choices as listed
+    shuffled = variants.choice_order(salt, student, item.id, len(item.choices))
+    return Variant(student, order=tuple(listed[position] for position in shuffled))
 
 
 def variants_for(quiz: Quiz, salt: str, student: str) -> dict[str, Variant]:

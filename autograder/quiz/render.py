@@ -8,7 +8,8 @@
   which the check cells import (only for quizzes with choice or numeric items);
 * for a quiz with per-student items (shuffled choices, numeric items): ``quizvariants.py``, a
   verbatim copy of ``variants.py``, and ``quizvariants.json``: the quiz's salt (made once from
-  the course secret, then kept: ``personalize``), each shuffled item's choice texts and each
+  the course secret, then kept: ``personalize``), each shuffled item's choice texts (in an order
+  drawn from the salt and the texts, ``personalize.listed_order``, not the bank's) and each
   numeric item's template and parameter ranges. The notebook's first code cell makes the
   student's ``QuizVariant``; under each such question's prompt a locked cell shows it in the
   student's variant (the prompt cell cannot: markdown is the same for everyone).
@@ -74,13 +75,15 @@ def _copy_module(name: str, destination: Path) -> dict[Path, bool]:
 
 def render_variants_text(quiz: Quiz, salt: str) -> str:
     """``quizvariants.json``: what the student's kernel needs to show each per-student item in
-    their variant (the salt, choice texts, templates, ranges); no key, no answer function."""
+    their variant (the salt, choice texts in their listed order, templates, ranges); no key, no
+    answer function, nothing of the bank's order of the choices."""
     items = {}
     for item in quiz.items:
         if item.type == NUMERIC:
             items[item.id] = {"prompt": item.prompt, "parameters": dict(item.parameters)}
-        elif item.shuffle:
-            items[item.id] = {"choices": list(item.choices.values())}
+        elif item.shuffle:  # never in the bank's order, which may give the key away
+            texts = list(item.choices.values())
+            items[item.id] = {"choices": [texts[index] for index in personalize.listed_order(item, salt)]}
     data = {"quiz": quiz.id, "salt": salt, "items": items}
     return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
