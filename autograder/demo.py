@@ -47,7 +47,8 @@ def _completed(notebook: Path) -> bytes:
 def _submissions(source: Path) -> dict[tuple[str, str], tuple[Path | bytes, str]]:
     """(student, assignment) -> (file to copy or bytes to write, file name)."""
     return {
-        ("alice", "optimization"): (_completed(source / "optimization" / "optimization.ipynb"), "optimization.ipynb"),
+        ("alice", "optimization"): (
+            _completed(source / "optimization" / "optimization.ipynb"), "optimization.ipynb"),
         ("bob", "optimization"): (SAMPLES / "optimization_mistakes.py", "optimization.py"),
         ("carol", "optimization"): (SAMPLES / "optimization_exploit.py", "optimization.py"),
         ("dave", "optimization"): (b'{"cells": [ \xff\xfe damaged', "optimization.ipynb"),
@@ -65,11 +66,13 @@ def build_course(console: Console) -> Path:
     """A fresh copy of the course with the sample submissions filed under submitted/."""
     root = OUT / "course"
     shutil.rmtree(OUT, ignore_errors=True)
-    ignore = shutil.ignore_patterns("release", "submitted", "autograded", "feedback", "gradebook.db", "tools")
+    ignore = shutil.ignore_patterns(
+        "release", "submitted", "autograded", "feedback", "gradebook.db", "tools")
     shutil.copytree(course.default_course_root(), root, ignore=ignore)
     shutil.copytree(REPO / "quizzes", OUT / "quizzes")
     for assignment in ("optimization", "optimization_quiz"):
-        _run(console, "nbgrader", "generate_assignment", assignment, "--force", "--log-level=WARN", cwd=root)
+        _run(console, "nbgrader", "generate_assignment", assignment, "--force",
+             "--log-level=WARN", cwd=root)
     for (student, assignment), (content, name) in _submissions(root / "source").items():
         folder = root / "submitted" / student / assignment
         folder.mkdir(parents=True)
@@ -106,21 +109,23 @@ def main() -> None:
     console.rule("3. Grade everything, isolated and in parallel")
     autograder = str(BIN / "autograder")
     for assignment in ("optimization", "optimization_quiz"):
-        _run(console, autograder, "autograde", assignment, "--course", str(root), "--jobs", "2", cwd=REPO)
+        _run(console, autograder, "autograde", assignment, "--course", str(root), "--jobs", "2",
+             cwd=REPO)
 
     console.rule("4. Feedback pages and the per-question export")
     _run(console, autograder, "feedback", "optimization", "--course", str(root), cwd=REPO)
     export = OUT / "optimization_questions.csv"
-    _run(console, autograder, "export", "optimization", "--course", str(root), "--output", str(export), cwd=REPO)
+    _run(console, autograder, "export", "optimization", "--course", str(root),
+         "--output", str(export), cwd=REPO)
     console.print(_table(export))
-    console.print(f"Open {root / 'feedback' / 'bob' / 'optimization' / 'autograder_report.html'} in a browser "
-                  "to see what a student reads.")
+    console.print(f"Open {root / 'feedback' / 'bob' / 'optimization' / 'autograder_report.html'} "
+                  "in a browser to see what a student reads.")
 
     console.rule("5. Class statistics: the most common mistakes")
     for assignment in ("optimization", "optimization_quiz"):
         _run(console, autograder, "stats", assignment, "--course", str(root), cwd=REPO)
-    console.print(f"Open {root / 'stats' / 'optimization_stats.html'} in a browser to see the class's "
-                  "statistics (JSON and CSV beside it).")
+    console.print(f"Open {root / 'stats' / 'optimization_stats.html'} in a browser to see the "
+                  "class's statistics (JSON and CSV beside it).")
 
 
 if __name__ == "__main__":

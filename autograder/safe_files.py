@@ -14,10 +14,11 @@ and follows links there (the instructor who typed ``autograder grade /abs/SUBMIS
 batch naming ``submitted/<student>/<id>``, chose them: the course root, ``/autograder``), but
 never its last component. A relative path is trusted only up to the working directory: every
 component below it is opened without following links (a CI runner grades ``notebooks/x.ipynb``
-inside the student's own checkout, where ``notebooks`` may be a committed link). A submission that is itself a link
-(``submitted/<student>/<id>`` or an uploaded notebook pointing at the instructor's source) is
-refused even when typed on the command line: the instructor cannot tell it from a real file
-by its name, and can grade a target on purpose by giving its real path (``realpath``).
+inside the student's own checkout, where ``notebooks`` may be a committed link). A submission
+that is itself a link (``submitted/<student>/<id>`` or an uploaded notebook pointing at the
+instructor's source) is refused even when typed on the command line: the instructor cannot tell
+it from a real file by its name, and can grade a target on purpose by giving its real path
+(``realpath``).
 """
 
 from __future__ import annotations

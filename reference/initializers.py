@@ -23,7 +23,8 @@ WEIGHT_VARIANCE: dict[str, Callable[[int], float]] = {
 }
 
 
-def initialize(layers_dims: Sequence[int], rule: str, rng: np.random.Generator | None = None) -> Params:
+def initialize(layers_dims: Sequence[int], rule: str,
+               rng: np.random.Generator | None = None) -> Params:
     """The parameters of a network drawn with one of the course's rules.
 
     Algorithm, for l = 1 .. L::

@@ -40,7 +40,8 @@ def _layers(parameters: Params) -> list[str]:
 
 
 def _zeros_like(parameters: Params) -> Params:
-    return {"d" + key: np.zeros_like(parameters[key], dtype=np.float64) for key in _layers(parameters)}
+    return {"d" + key: np.zeros_like(parameters[key], dtype=np.float64)
+            for key in _layers(parameters)}
 
 
 def update_parameters_with_gd(parameters: Params, grads: Params, learning_rate: float) -> Params:
@@ -87,7 +88,8 @@ def random_mini_batches(
     permutation = np.random.default_rng(seed).permutation(m)
     X_shuffled, Y_shuffled = X[:, permutation], Y[:, permutation]
     return [
-        (X_shuffled[:, start : start + mini_batch_size], Y_shuffled[:, start : start + mini_batch_size])
+        (X_shuffled[:, start : start + mini_batch_size],
+         Y_shuffled[:, start : start + mini_batch_size])
         for start in range(0, m, mini_batch_size)
     ]
 
@@ -126,7 +128,8 @@ def update_parameters_with_momentum(
         (parameters, v): the updated parameters and velocity.
     """
     v = {key: beta * v[key] + (1 - beta) * grads[key] for key in v}
-    parameters = {key: parameters[key] - learning_rate * v["d" + key] for key in _layers(parameters)}
+    parameters = {key: parameters[key] - learning_rate * v["d" + key]
+                  for key in _layers(parameters)}
     return parameters, v
 
 

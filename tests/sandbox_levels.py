@@ -23,7 +23,8 @@ def _levels() -> list[int | None]:
     return [level for level in levels if level is None or level < NATIVE]
 
 
-@pytest.fixture(params=_levels(), ids=lambda level: f"landlock-{NATIVE if level is None else level}")
+@pytest.fixture(params=_levels(),
+                ids=lambda level: f"landlock-{NATIVE if level is None else level}")
 def landlock_abi(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
     """Run the test with the worker's Landlock ABI capped at this level; returns the ABI."""
     if request.param is None:

@@ -513,7 +513,8 @@ def test_momentum_without_one_minus_beta_fails_its_selfcheck_with_a_reason(cours
     notebook.cells = [c for c in notebook.cells if "demo" not in c.metadata.get("tags", [])]
     answers = _reference_answers("optimization")
     answers["update_parameters_with_momentum"] = MOMENTUM_WITHOUT_DAMPING
-    cells = _cells_by_grade_id(_run(_fill(notebook, answers), folder, "release optimization (one mistake)",
+    cells = _cells_by_grade_id(_run(_fill(notebook, answers), folder,
+                                    "release optimization (one mistake)",
                                     allow_errors=True))  # fmt: skip
     (error,) = _errors(cells["test_update_parameters_with_momentum"])
     assert error.ename == "SelfCheckFailed"

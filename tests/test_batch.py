@@ -37,7 +37,8 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "COLUMNS": "200"}
 ASSIGNMENT = "optimization"
-#: The classic momentum mistake (no (1 - beta)): costs points in update_parameters_with_momentum only.
+#: The classic momentum mistake (no (1 - beta)): costs points in update_parameters_with_momentum
+#: only.
 MOMENTUM_MISTAKE = ("+ (1 - beta) * grads", "+ grads")
 FULL_MARKS = 15.0
 
@@ -51,7 +52,9 @@ def _generate_all(repo: Path) -> None:
     shutil.copytree(
         REPO / "assignments",
         repo / "assignments",
-        ignore=shutil.ignore_patterns("release", "submitted", "autograded", "feedback", "gradebook.db", "*.log"),
+        ignore=shutil.ignore_patterns(
+            "release", "submitted", "autograded", "feedback", "gradebook.db", "*.log"
+        ),
     )
     done = subprocess.run(
         [str(BIN / "nbgrader"), "generate_assignment", "*", "--force"],
@@ -62,7 +65,8 @@ def _generate_all(repo: Path) -> None:
 
 @pytest.fixture(scope="session")
 def released(tmp_path_factory) -> Path:
-    """One generated course per test session, shared by the xdist workers (nbgrader is slow to start)."""
+    """One generated course per test session, shared by the xdist workers (nbgrader is slow to
+    start)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     shared = tmp_path_factory.getbasetemp().parent if worker else tmp_path_factory.getbasetemp()
     template = shared / "batch-template"
@@ -104,7 +108,8 @@ def _with_exit_in(course: Path, grade_id: str) -> nbformat.NotebookNode:
     return notebook
 
 
-def _submit(course: Path, student: str, notebook: nbformat.NotebookNode | bytes, assignment: str = ASSIGNMENT) -> Path:
+def _submit(course: Path, student: str, notebook: nbformat.NotebookNode | bytes,
+            assignment: str = ASSIGNMENT) -> Path:
     folder = course / "submitted" / student / assignment
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{assignment}.ipynb"
@@ -129,7 +134,8 @@ def _per_name(results: dict) -> dict[str, float]:
 
 def _autograder(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(BIN / "autograder"), *args], env=ENV, capture_output=True, text=True, timeout=timeout, check=False
+        [str(BIN / "autograder"), *args],
+        env=ENV, capture_output=True, text=True, timeout=timeout, check=False,
     )
 
 
@@ -150,7 +156,8 @@ def _gradebook(course: Path) -> Gradebook:
 def test_batch_scores_reach_the_gradebook_and_nbgrader_export(course):
     _submit(course, "ada", _source(course))
     _submit(course, "bob", _with_mistake(course))
-    (course / "submitted" / "ada" / ASSIGNMENT / "timestamp.txt").write_text("2025-03-01 09:30:00.000000 UTC")
+    (course / "submitted" / "ada" / ASSIGNMENT / "timestamp.txt").write_text(
+        "2025-03-01 09:30:00.000000 UTC")
 
     done = _autograder("autograde", ASSIGNMENT, "--course", str(course), "--jobs", "2")
     assert done.returncode == 0, done.stderr
@@ -159,21 +166,28 @@ def test_batch_scores_reach_the_gradebook_and_nbgrader_export(course):
     results = {student: _results(course, student) for student in ("ada", "bob")}
     assert results["ada"]["score"] == FULL_MARKS
     bob = _per_name(results["bob"])
-    assert bob["update_parameters_with_momentum"] < 2 and results["bob"]["score"] == FULL_MARKS - 2 + bob["update_parameters_with_momentum"]
+    assert (bob["update_parameters_with_momentum"] < 2
+            and results["bob"]["score"] == FULL_MARKS - 2 + bob["update_parameters_with_momentum"])
     with _gradebook(course) as gradebook:
         for student, result in results.items():
             for name, score in _per_name(result).items():
                 grade = gradebook.find_grade(f"test_{name}", ASSIGNMENT, ASSIGNMENT, student)
-                assert grade.auto_score == score and grade.manual_score is None and not grade.needs_manual_grade
-        assert gradebook.find_submission(ASSIGNMENT, "ada").timestamp.isoformat().startswith("2025-03-01T09:30")
-        assert "hidden checks passed" in gradebook.find_comment("update_lr", ASSIGNMENT, ASSIGNMENT, "bob").auto_comment
-    assert (course / "autograded" / "ada" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()  # for formgrader
+                assert (grade.auto_score == score and grade.manual_score is None
+                        and not grade.needs_manual_grade)
+        assert gradebook.find_submission(ASSIGNMENT, "ada").timestamp.isoformat().startswith(
+            "2025-03-01T09:30")
+        assert "hidden checks passed" in gradebook.find_comment(
+            "update_lr", ASSIGNMENT, ASSIGNMENT, "bob").auto_comment
+    # for formgrader
+    assert (course / "autograded" / "ada" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
 
     export = subprocess.run(
-        [str(BIN / "nbgrader"), "export", "--to", "grades.csv"], cwd=course, env=ENV, capture_output=True, text=True, check=False
+        [str(BIN / "nbgrader"), "export", "--to", "grades.csv"],
+        cwd=course, env=ENV, capture_output=True, text=True, check=False,
     )
     assert export.returncode == 0, export.stderr
-    rows = {row["student_id"]: row for row in csv.DictReader((course / "grades.csv").open()) if row["assignment"] == ASSIGNMENT}
+    rows = {row["student_id"]: row for row in csv.DictReader((course / "grades.csv").open())
+            if row["assignment"] == ASSIGNMENT}
     assert set(rows) == {"ada", "bob"}
     for student, result in results.items():
         assert float(rows[student]["raw_score"]) == pytest.approx(result["score"])
@@ -184,7 +198,8 @@ def test_rerun_skips_graded_submissions_and_regrades_resubmissions(course):
     _submit(course, "ada", _source(course))
     _submit(course, "bob", _source(course))
     assert _batch(course).graded == 2
-    written = {student: _results_path(course, student).stat().st_mtime_ns for student in ("ada", "bob")}
+    written = {student: _results_path(course, student).stat().st_mtime_ns
+               for student in ("ada", "bob")}
     time.sleep(0.01)
     _submit(course, "bob", _with_mistake(course))  # a resubmission
 
@@ -199,7 +214,8 @@ def test_manual_scores_survive_a_forced_rerun(course):
     _submit(course, "ada", _with_mistake(course))
     _batch(course)
     with _gradebook(course) as gradebook:
-        grade = gradebook.find_grade("test_update_parameters_with_momentum", ASSIGNMENT, ASSIGNMENT, "ada")
+        grade = gradebook.find_grade(
+            "test_update_parameters_with_momentum", ASSIGNMENT, ASSIGNMENT, "ada")
         grade.manual_score = 1.5
         gradebook.db.commit()
 
@@ -207,7 +223,8 @@ def test_manual_scores_survive_a_forced_rerun(course):
 
     auto = _per_name(_results(course, "ada"))["update_parameters_with_momentum"]
     with _gradebook(course) as gradebook:
-        grade = gradebook.find_grade("test_update_parameters_with_momentum", ASSIGNMENT, ASSIGNMENT, "ada")
+        grade = gradebook.find_grade(
+            "test_update_parameters_with_momentum", ASSIGNMENT, ASSIGNMENT, "ada")
         assert grade.manual_score == 1.5
         assert grade.auto_score == auto
         assert grade.score == 1.5  # what formgrader, nbgrader export and feedback show
@@ -230,7 +247,8 @@ def test_free_response_items_are_left_to_the_hand_grader(course):
     _batch(course, quiz, force=True)
     with _gradebook(course) as gradebook:
         grade = gradebook.find_grade("relu_assumption", quiz, quiz, "ada")
-        assert (grade.manual_score, grade.auto_score, grade.needs_manual_grade) == (2.0, None, False)
+        assert ((grade.manual_score, grade.auto_score, grade.needs_manual_grade)
+                == (2.0, None, False))
 
 
 def test_quiz_choice_items_are_scored_into_their_test_cells(course):
@@ -239,7 +257,8 @@ def test_quiz_choice_items_are_scored_into_their_test_cells(course):
     notebook = nbformat.read(course / "release" / quiz_id / f"{quiz_id}.ipynb", as_version=4)
     right = right_answers(quiz, student_variants(quiz, course, "ada"))  # ada's own variant
     for cell in notebook.cells:
-        item = next((item for item in quiz.items if item.id == cell.metadata.get("nbgrader", {}).get("grade_id")), None)
+        item = next((item for item in quiz.items
+                     if item.id == cell.metadata.get("nbgrader", {}).get("grade_id")), None)
         if item is not None and item.id in right:
             cell.source = f"{item.id} = {right[item.id]!r}"
     _submit(course, "ada", notebook, quiz_id)
@@ -249,7 +268,8 @@ def test_quiz_choice_items_are_scored_into_their_test_cells(course):
     assert results["score"] == sum(item.points for item in quiz.items)
     with _gradebook(course) as gradebook:
         for item in quiz.items:
-            assert gradebook.find_grade(f"test_{item.id}", quiz_id, quiz_id, "ada").auto_score == item.points
+            assert gradebook.find_grade(
+                f"test_{item.id}", quiz_id, quiz_id, "ada").auto_score == item.points
 
 
 # ---------------------------------------------------------------------------------------------
@@ -260,27 +280,35 @@ def test_a_batch_killed_half_way_loses_nothing_and_grades_nothing_twice(course):
     students = [f"s{index}" for index in range(6)]
     for student in students:
         _submit(course, student, _source(course))
-    results = [course / "autograded" / student / ASSIGNMENT / "results.json" for student in students]
-    command = [str(BIN / "autograder"), "autograde", ASSIGNMENT, "--course", str(course), "--jobs", "1"]
-    batch = subprocess.Popen(command, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    results = [course / "autograded" / student / ASSIGNMENT / "results.json"
+               for student in students]
+    command = [str(BIN / "autograder"), "autograde", ASSIGNMENT, "--course", str(course),
+               "--jobs", "1"]
+    batch = subprocess.Popen(command, env=ENV, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 120
-    while not any(path.exists() for path in results) and batch.poll() is None and time.monotonic() < deadline:
+    while (not any(path.exists() for path in results) and batch.poll() is None
+           and time.monotonic() < deadline):
         time.sleep(0.02)
     os.killpg(batch.pid, signal.SIGKILL)
     batch.wait()
-    before = {path: (path.stat().st_mtime_ns, json.loads(path.read_text())["extra_data"]["seed"]) for path in results if path.exists()}
+    before = {path: (path.stat().st_mtime_ns, json.loads(path.read_text())["extra_data"]["seed"])
+              for path in results if path.exists()}
     assert 1 <= len(before) < len(students), "the kill should land half-way"
 
     done = _autograder("autograde", ASSIGNMENT, "--course", str(course), "--jobs", "1")
     assert done.returncode == 0, done.stderr
     assert f"{len(before)} already graded" in done.stdout
     for path, (mtime, seed) in before.items():  # not graded again
-        assert (path.stat().st_mtime_ns, json.loads(path.read_text())["extra_data"]["seed"]) == (mtime, seed)
+        assert ((path.stat().st_mtime_ns, json.loads(path.read_text())["extra_data"]["seed"])
+                == (mtime, seed))
     assert all(path.exists() for path in results)
     assert not [path for path in (course / "autograded").rglob("*.tmp")]
-    with _gradebook(course) as gradebook:  # including one killed between results.json and the gradebook
+    # including one killed between results.json and the gradebook
+    with _gradebook(course) as gradebook:
         for student in students:
-            assert gradebook.find_submission(ASSIGNMENT, student).score == _results(course, student)["score"] == FULL_MARKS
+            assert (gradebook.find_submission(ASSIGNMENT, student).score
+                    == _results(course, student)["score"] == FULL_MARKS)
 
 
 def test_hostile_submissions_get_a_row_and_the_batch_exits_0(course):
@@ -318,14 +346,16 @@ def test_a_grading_process_that_dies_costs_only_its_submission(course):
     assert (summary.graded, summary.failed) == (4, 1)
     assert _results(course, "mallory")["score"] == 0
     assert "grader failed" in _results(course, "mallory")["tests"][0]["output"]
-    assert all(_results(course, student)["score"] == FULL_MARKS for student in ("ada", "bob", "zed"))
+    assert all(_results(course, student)["score"] == FULL_MARKS
+               for student in ("ada", "bob", "zed"))
 
 
 def test_a_grader_that_raises_gives_a_zero_row(course):
     _submit(course, "ada", _source(course))
     spec = spec_for("optimization_quiz", course)
-    job = roster.Job("ada", "optimization_quiz", course / "submitted" / "ada" / ASSIGNMENT, course / "r.json",
-                     course / "nowhere" / "course", True, spec.points)  # no quizzes/ beside it: the grader raises
+    # no quizzes/ beside it: the grader raises
+    job = roster.Job("ada", "optimization_quiz", course / "submitted" / "ada" / ASSIGNMENT,
+                     course / "r.json", course / "nowhere" / "course", True, spec.points)
     results, failed = grade_job(job)
     assert failed and results["score"] == 0
     assert [test["name"] for test in results["tests"]] == list(spec.points)
@@ -339,12 +369,14 @@ def test_a_grader_that_raises_gives_a_zero_row(course):
 def test_without_generate_assignment_the_batch_says_what_to_run(tmp_path):
     shutil.copytree(REPO / "quizzes", tmp_path / "quizzes")
     course = tmp_path / "assignments"
-    shutil.copytree(REPO / "assignments", course, ignore=shutil.ignore_patterns("release", "submitted", "autograded", "gradebook.db"))
+    shutil.copytree(REPO / "assignments", course, ignore=shutil.ignore_patterns(
+        "release", "submitted", "autograded", "gradebook.db"))
     _submit(course, "ada", b"{}")
 
     done = CliRunner().invoke(autograder_main, ["autograde", ASSIGNMENT, "--course", str(course)])
     assert done.exit_code == 1
-    assert done.stderr.count("\n") == 1 and "nbgrader generate_assignment optimization" in done.stderr
+    assert (done.stderr.count("\n") == 1
+            and "nbgrader generate_assignment optimization" in done.stderr)
     assert not (course / "gradebook.db").exists() and not (course / "autograded").exists()
 
     unknown = CliRunner().invoke(autograder_main, ["autograde", "nope", "--course", str(course)])
@@ -364,7 +396,8 @@ def test_export_writes_one_row_per_student_and_one_column_per_question(course, t
         gradebook.db.commit()
 
     output = tmp_path / "out" / "questions.csv"
-    done = CliRunner().invoke(autograder_main, ["export", ASSIGNMENT, "--course", str(course), "--output", str(output)])
+    done = CliRunner().invoke(
+        autograder_main, ["export", ASSIGNMENT, "--course", str(course), "--output", str(output)])
     assert done.exit_code == 0, done.output
     with output.open() as file:
         reader = csv.reader(file)
@@ -374,7 +407,8 @@ def test_export_writes_one_row_per_student_and_one_column_per_question(course, t
     assert [row[0] for row in rows] == ["ada", "bob"]
     table = {row[0]: dict(zip(header, row)) for row in rows}
     for student in ("ada", "bob"):
-        expected = _per_name(_results(course, student)) | ({"update_lr": 0.5} if student == "bob" else {})
+        expected = (_per_name(_results(course, student))
+                    | ({"update_lr": 0.5} if student == "bob" else {}))
         assert {name: float(table[student][name]) for name in names} == pytest.approx(expected)
         assert float(table[student]["total"]) == pytest.approx(sum(expected.values()))
         assert float(table[student]["max_score"]) == FULL_MARKS
@@ -383,11 +417,14 @@ def test_export_writes_one_row_per_student_and_one_column_per_question(course, t
 def test_student_option_grades_only_those_students(course):
     _submit(course, "ada", _source(course))
     _submit(course, "bob", _source(course))
-    done = CliRunner().invoke(autograder_main, ["autograde", ASSIGNMENT, "--course", str(course), "--student", "bob"])
+    done = CliRunner().invoke(
+        autograder_main, ["autograde", ASSIGNMENT, "--course", str(course), "--student", "bob"])
     assert done.exit_code == 0, done.output
-    assert not (course / "autograded" / "ada").exists() and _results(course, "bob")["score"] == FULL_MARKS
+    assert (not (course / "autograded" / "ada").exists()
+            and _results(course, "bob")["score"] == FULL_MARKS)
 
-    nobody = CliRunner().invoke(autograder_main, ["autograde", ASSIGNMENT, "--course", str(course), "--student", "zoe"])
+    nobody = CliRunner().invoke(
+        autograder_main, ["autograde", ASSIGNMENT, "--course", str(course), "--student", "zoe"])
     assert nobody.exit_code == 1 and "for zoe" in nobody.stderr
 
 

@@ -236,10 +236,12 @@ def test_killing_a_worker_mid_round_grades_every_student_once(course, fragile_sc
     with distributed.Client(fragile_scheduler) as client:
         pids = client.run(os.getpid)
     outcome = {}
-    batch = threading.Thread(target=lambda: outcome.update(done=_autograde(course, fragile_scheduler)))
+    batch = threading.Thread(
+        target=lambda: outcome.update(done=_autograde(course, fragile_scheduler)))
     batch.start()
     deadline = time.monotonic() + 60
-    while not any(_results_path(course, s).exists() for s in students) and time.monotonic() < deadline:
+    while (not any(_results_path(course, s).exists() for s in students)
+           and time.monotonic() < deadline):
         time.sleep(0.01)
     os.kill(next(iter(pids.values())), signal.SIGKILL)  # busy with its next submission by now
     graded_before = sum(_results_path(course, s).exists() for s in students)
@@ -265,7 +267,8 @@ def test_a_submission_that_kills_two_workers_costs_only_its_row(course, fragile_
     spec = spec_for(ASSIGNMENT, course)
     with distributed.Client(fragile_scheduler) as client:
         executor = dask_cluster.DaskCluster(client, task=dies_for_mallory)
-        summary = run_batch(spec, course_directory(course), [], 0, False, _quiet(), executor=executor)
+        summary = run_batch(spec, course_directory(course), [], 0, False, _quiet(),
+                            executor=executor)
 
     assert (summary.graded, summary.failed) == (3, 1)
     assert _results(course, "mallory")["score"] == 0
@@ -276,7 +279,8 @@ def test_a_submission_that_kills_two_workers_costs_only_its_row(course, fragile_
 def test_hostile_submissions_cost_only_their_own_rows(course, scheduler):
     _submit(course, "ada", _source(course))
     hostile = {
-        "busy": "def update_lr(learning_rate0, epoch_num, decay_rate):\n    while True:\n        pass",
+        "busy": ("def update_lr(learning_rate0, epoch_num, decay_rate):\n"
+                 "    while True:\n        pass"),
         "exits": "import os\nos._exit(1)",
         "bomb": "import numpy as np\nhoard = []\nwhile True:\n    hoard.append(np.ones(1 << 24))",
     }
@@ -307,7 +311,8 @@ def test_a_killed_client_leaves_a_course_the_next_run_finishes(course, scheduler
     client = subprocess.Popen(command, env=ENV, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 60
-    while not any(_results_path(course, s).exists() for s in students) and time.monotonic() < deadline:
+    while (not any(_results_path(course, s).exists() for s in students)
+           and time.monotonic() < deadline):
         time.sleep(0.01)
     os.killpg(client.pid, signal.SIGKILL)
     client.wait()
@@ -350,7 +355,8 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_1(course, monkeypatch):
     monkeypatch.setattr(dask_cluster, "CONNECT_SECONDS", 1)
     _submit(course, "ada", _source(course))
     done = _autograde(course, "tcp://127.0.0.1:9")
-    assert done.exit_code == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in done.stderr
+    assert (done.exit_code == 1
+            and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in done.stderr)
     assert done.stderr.count("\n") == 1
     assert not (course / "autograded").exists()
 
@@ -364,7 +370,8 @@ def test_without_a_scheduler_dask_is_never_imported(course):
         f"    main(['autograde', {ASSIGNMENT!r}, '--course', {str(course)!r}, '--jobs', '1'])\n"
         "except SystemExit as done:\n"
         "    assert not done.code, done.code\n"
-        "print(sorted(name for name in sys.modules if name.split('.')[0] in ('dask', 'distributed')))\n"
+        "print(sorted(name for name in sys.modules"
+        " if name.split('.')[0] in ('dask', 'distributed')))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], env=ENV, capture_output=True, text=True,
                           timeout=120, check=False)

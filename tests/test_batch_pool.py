@@ -15,7 +15,8 @@ from autograder.sandbox import policy
 REPOSITORY = Path(__file__).resolve().parents[1]
 
 
-def test_the_isolation_requirement_reaches_processes_of_a_fork_server_started_before_it(monkeypatch):
+def test_the_isolation_requirement_reaches_processes_of_a_fork_server_started_before_it(
+        monkeypatch):
     monkeypatch.delenv(policy.REQUIRE_VARIABLE, raising=False)
     pool.warm_up()  # as `autograder autograde` does, before --require-isolation is read
     monkeypatch.setenv(policy.REQUIRE_VARIABLE, "seccomp,processes")
@@ -32,9 +33,11 @@ def test_each_grading_process_uses_one_blas_thread_whatever_it_inherits():
         f"sys.path.insert(0, {str(REPOSITORY)!r})\n"
         "from autograder.batch import pool\n"
         "with pool.pool(1) as executor:\n"
-        "    print([entry['num_threads'] for entry in executor.submit(threadpoolctl.threadpool_info).result()])\n"
+        "    print([entry['num_threads'] for entry in "
+        "executor.submit(threadpoolctl.threadpool_info).result()])\n"
     )
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "2", "OMP_NUM_THREADS": "2"}  # a fresh fork server's
+    # a fresh fork server's
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "2", "OMP_NUM_THREADS": "2"}
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
                           timeout=120, check=True)
     threads = ast.literal_eval(done.stdout.strip().splitlines()[-1])

@@ -34,14 +34,17 @@ from test_grading_support import completed
 CHROMIUM = shutil.which("chromium")
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)"),
+    pytest.mark.skipif(CHROMIUM is None,
+                       reason="chromium is not installed (apt-get install chromium)"),
 ]
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
+playwright_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
 expect = playwright_api.expect
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
-ENV = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}", "COLUMNS": "200"}
+ENV = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+       "COLUMNS": "200"}
 ASSIGNMENT = "optimization"
 MOMENTUM_MISTAKE = ("+ (1 - beta) * grads", "+ grads")  # the classic: no (1 - beta) factor
 #: A server or a page on this shared 2-core machine can be slow; nothing here waits for nothing.
@@ -51,7 +54,8 @@ PAGE_TIMEOUT_MS = 60_000
 #: only those in view), and no news pop-up.
 LAB_SETTINGS = {
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false", "checkForUpdates": False},
 }
 
 
@@ -65,7 +69,8 @@ def _free_port() -> int:
 
 
 def _status_ok(url: str, token: str) -> bool:
-    request = urllib.request.Request(f"{url}api/status", headers={"Authorization": f"token {token}"})
+    request = urllib.request.Request(f"{url}api/status",
+                                     headers={"Authorization": f"token {token}"})
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.status == 200
@@ -77,11 +82,13 @@ def _status_ok(url: str, token: str) -> bool:
 def jupyter(app: str, root: Path, home: Path) -> Iterator[tuple[str, str]]:
     """``jupyter APP`` serving ``root`` on 127.0.0.1; yields its URL and token, then stops it."""
     token = secrets.token_urlsafe(24)
-    folders = {name: home / name for name in ("config", "runtime", "data", "lab-settings", "lab-workspaces")}
+    folders = {name: home / name
+               for name in ("config", "runtime", "data", "lab-settings", "lab-workspaces")}
     for folder in folders.values():
         folder.mkdir(parents=True, exist_ok=True)
     exchange = home / "exchange"  # nbgrader's exchange, away from /usr/local/share
-    (folders["config"] / "nbgrader_config.py").write_text(f"c = get_config()\nc.Exchange.root = {str(exchange)!r}\n")
+    (folders["config"] / "nbgrader_config.py").write_text(
+        f"c = get_config()\nc.Exchange.root = {str(exchange)!r}\n")
     for name, settings in LAB_SETTINGS.items():
         (folders["lab-settings"] / name).parent.mkdir(parents=True, exist_ok=True)
         (folders["lab-settings"] / name).write_text(json.dumps(settings))
@@ -107,7 +114,8 @@ def _serving_url(process: subprocess.Popen, runtime: Path, token: str, log_path:
     info = runtime / f"jpserver-{process.pid}.json"
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"jupyter stopped (exit {process.returncode}):\n{log_path.read_text()[-3000:]}")
+            pytest.fail(f"jupyter stopped (exit {process.returncode}):\n"
+                        f"{log_path.read_text()[-3000:]}")
         if info.is_file():
             with contextlib.suppress(ValueError):
                 url = json.loads(info.read_text())["url"]
@@ -158,20 +166,23 @@ def log_in(page, url: str, token: str, path: str) -> None:
 
 
 def _autograder(*args: str) -> subprocess.CompletedProcess:
-    done = subprocess.run([str(VENV_BIN / "autograder"), *args], env=ENV, capture_output=True, text=True,
-                          timeout=300, check=False)
+    done = subprocess.run([str(VENV_BIN / "autograder"), *args], env=ENV, capture_output=True,
+                          text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     return done
 
 
 @pytest.fixture(scope="module")
 def released(tmp_path_factory) -> Path:
-    """A copy of the bundled course with the assignment released by ``nbgrader generate_assignment``."""
+    """A copy of the bundled course with the assignment released by ``nbgrader
+    generate_assignment``."""
     course = tmp_path_factory.mktemp("course") / "assignments"
     shutil.copytree(REPO / "assignments", course, ignore=shutil.ignore_patterns(
         "release", "submitted", "autograded", "feedback", "gradebook.db", "tools", "__pycache__"))
-    done = subprocess.run([str(VENV_BIN / "nbgrader"), "generate_assignment", ASSIGNMENT, "--force"], cwd=course,
-                          env=ENV, capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [str(VENV_BIN / "nbgrader"), "generate_assignment", ASSIGNMENT, "--force"],
+        cwd=course, env=ENV, capture_output=True, text=True, timeout=300, check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return course
 
@@ -179,7 +190,8 @@ def released(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def graded_course(released) -> Path:
     """ada submitted the solved notebook, bob the same with the momentum mistake; both graded."""
-    source = completed(nbformat.read(released / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4))
+    source = completed(
+        nbformat.read(released / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4))
     with_mistake = copy.deepcopy(source)
     for cell in with_mistake.cells:
         cell.source = cell.source.replace(*MOMENTUM_MISTAKE)
@@ -205,7 +217,8 @@ def _total_in_submissions_table(page, student: str) -> float:
     """The "Score" cell (``X / 15``) of the student's row in formgrader's Manage Submissions."""
     row = page.locator("tr", has=page.locator("td", has_text=re.compile(rf"^{student}$")))
     expect(row).to_have_count(1)
-    scores = [cell for cell in row.locator("td").all_inner_texts() if re.fullmatch(r"[\d.]+ / [\d.]+", cell.strip())]
+    scores = [cell for cell in row.locator("td").all_inner_texts()
+              if re.fullmatch(r"[\d.]+ / [\d.]+", cell.strip())]
     assert len(scores) == 1, row.inner_text()
     score, max_score = scores[0].split(" / ")
     assert float(max_score) == 15
@@ -222,7 +235,8 @@ def _auto_score(page, name: str) -> float:
 
 def _open_submission(page, student: str) -> None:
     """From the student's page in Manage Students to the notebook formgrader grades by hand."""
-    page.goto(page.url.split("/formgrader/")[0] + f"/formgrader/manage_students/{student}/{ASSIGNMENT}")
+    page.goto(page.url.split("/formgrader/")[0]
+              + f"/formgrader/manage_students/{student}/{ASSIGNMENT}")
     page.click(f"td a:text-is('{ASSIGNMENT}')")
     page.wait_for_url(re.compile(r"/formgrader/submissions/"))
     page.wait_for_selector("input.score")
@@ -231,7 +245,8 @@ def _open_submission(page, student: str) -> None:
 # --- formgrader ---------------------------------------------------------------------------------
 
 
-def test_formgrader_shows_our_auto_scores_and_feedback_for_a_graded_student(formgrader, graded_course, page):
+def test_formgrader_shows_our_auto_scores_and_feedback_for_a_graded_student(
+        formgrader, graded_course, page):
     url, token = formgrader
     log_in(page, url, token, f"/formgrader/manage_submissions/{ASSIGNMENT}")
     ada, bob = results_of(graded_course, "ada"), results_of(graded_course, "bob")
@@ -240,12 +255,14 @@ def test_formgrader_shows_our_auto_scores_and_feedback_for_a_graded_student(form
 
     _open_submission(page, "bob")
     for test in bob["tests"]:
-        assert _auto_score(page, test["name"]) == pytest.approx(test["score"], abs=0.01), test["name"]
+        assert _auto_score(page, test["name"]) == pytest.approx(test["score"], abs=0.01), (
+            test["name"])
     comment = page.locator("textarea#update_parameters_with_momentum-comment")  # our feedback
     expect(comment).to_have_attribute("placeholder", re.compile(re.escape("(1 - beta)")))
 
 
-def test_a_manual_grade_entered_in_formgrader_is_kept_after_autograde_force(formgrader, graded_course, page):
+def test_a_manual_grade_entered_in_formgrader_is_kept_after_autograde_force(
+        formgrader, graded_course, page):
     url, token = formgrader
     log_in(page, url, token, f"/formgrader/manage_students/bob/{ASSIGNMENT}")
     _open_submission(page, "bob")
@@ -260,7 +277,8 @@ def test_a_manual_grade_entered_in_formgrader_is_kept_after_autograde_force(form
 
     results = graded_course / "autograded" / "bob" / ASSIGNMENT / "results.json"
     before = results.stat().st_mtime_ns
-    _autograder("autograde", ASSIGNMENT, "--course", str(graded_course), "--force", "--student", "bob")
+    _autograder("autograde", ASSIGNMENT, "--course", str(graded_course), "--force",
+                "--student", "bob")
     assert results.stat().st_mtime_ns > before  # graded again
 
     page.reload()
@@ -273,16 +291,18 @@ def test_a_manual_grade_entered_in_formgrader_is_kept_after_autograde_force(form
 # --- the student's JupyterLab -------------------------------------------------------------------
 
 
-def test_jupyterlab_runs_the_self_check_of_a_filled_in_exercise_and_shows_the_pass_line(released, tmp_path, page):
+def test_jupyterlab_runs_the_self_check_of_a_filled_in_exercise_and_shows_the_pass_line(
+        released, tmp_path, page):
     """The released notebook, update_lr filled in as a student would; the student runs the
     imports, their function and its self-check cell with Shift+Enter."""
     work = tmp_path / "work"
     shutil.copytree(released / "release" / ASSIGNMENT, work)
     notebook = nbformat.read(work / f"{ASSIGNMENT}.ipynb", as_version=4)
-    (solution,) = [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == "update_lr"]
+    (solution,) = [cell for cell in notebook.cells
+                   if cell.metadata.get("nbgrader", {}).get("grade_id") == "update_lr"]
     assert "raise NotImplementedError()" in solution.source
-    solution.source = solution.source.replace("raise NotImplementedError()",
-                                              "return learning_rate0 / (1 + decay_rate * epoch_num)")
+    solution.source = solution.source.replace(
+        "raise NotImplementedError()", "return learning_rate0 / (1 + decay_rate * epoch_num)")
     nbformat.write(notebook, work / f"{ASSIGNMENT}.ipynb")
 
     with jupyter("lab", work, tmp_path / "home") as (url, token):
@@ -295,7 +315,8 @@ def test_jupyterlab_runs_the_self_check_of_a_filled_in_exercise_and_shows_the_pa
 
         def run(cell, count: int) -> None:
             """Select the cell (again, while rendering math moves the page) and Shift+Enter it."""
-            expect(page.locator(".jp-StatusBar-Widget", has_text="| Idle")).to_have_count(1)  # the kernel is up
+            # the kernel is up
+            expect(page.locator(".jp-StatusBar-Widget", has_text="| Idle")).to_have_count(1)
             for _ in range(10):
                 cell.locator(".jp-InputPrompt").click()
                 if "jp-mod-active" in (cell.get_attribute("class") or ""):

@@ -38,7 +38,8 @@ def sources(tmp_path) -> Path:
 
 def graded(root: Path, student: str, scores: dict[str, float]) -> None:
     """autograded/<student>/optimization/results.json with these scores (the others 0)."""
-    tests = [{"name": name, "score": score, "max_score": POINTS.get(name, 1.0), "output": "", "visibility": "visible"}
+    tests = [{"name": name, "score": score, "max_score": POINTS.get(name, 1.0), "output": "",
+              "visibility": "visible"}
              for name, score in scores.items()]
     path = root / "autograded" / student / ASSIGNMENT / "results.json"
     path.parent.mkdir(parents=True)
@@ -68,11 +69,14 @@ def assert_one_line_error(done, exit_code: int, *words: str) -> None:
 # --- Canvas -------------------------------------------------------------------------------------
 
 
-def test_canvas_file_has_canvas_columns_a_points_possible_row_and_each_students_total(sources, tmp_path):
+def test_canvas_file_has_canvas_columns_a_points_possible_row_and_each_students_total(
+        sources, tmp_path):
     graded(sources, "bob", {"update_lr": 1.0, "random_mini_batches": 0.5})
-    graded(sources, "ada", {"update_lr": 1.0, "update_parameters_with_gd": 1.0, "random_mini_batches": 2.0})
-    roster = write_roster(tmp_path / "roster.csv", CANVAS_HEADER + "ada,\"Lovelace, Ada\",101,S-1,ada@uni,Sec 1\n"
-                                                                 "bob,Bob Stone,102,S-2,bob@uni,Sec 2\n")
+    graded(sources, "ada",
+           {"update_lr": 1.0, "update_parameters_with_gd": 1.0, "random_mini_batches": 2.0})
+    roster = write_roster(tmp_path / "roster.csv",
+                          CANVAS_HEADER + "ada,\"Lovelace, Ada\",101,S-1,ada@uni,Sec 1\n"
+                                          "bob,Bob Stone,102,S-2,bob@uni,Sec 2\n")
     output = tmp_path / "canvas.csv"
     done = export(sources, "--format", "canvas", "--roster", str(roster), "--output", str(output))
     assert done.exit_code == 0, done.output
@@ -103,7 +107,8 @@ def test_a_canvas_gradebook_export_with_a_student_id_column_is_a_roster(sources,
         "\ufeffStudent,ID,SIS User ID,SIS Login ID,Section,Quiz 1 (77),student_id\n"
         "    Points Possible,,,,,10,\n"
         "Ada,101,S-1,ada@uni,Sec 1,9,ada\n".encode())
-    done = export(sources, "--format", "canvas", "--roster", str(tmp_path / "roster.csv"), "-o", str(tmp_path / "c.csv"))
+    done = export(sources, "--format", "canvas", "--roster", str(tmp_path / "roster.csv"),
+                  "-o", str(tmp_path / "c.csv"))
     assert done.exit_code == 0, done.output
     assert read_csv(tmp_path / "c.csv")[2] == ["Ada", "101", "S-1", "ada@uni", "Sec 1", "1"]
 
@@ -122,18 +127,22 @@ def test_default_output_is_named_for_the_format(sources, tmp_path, monkeypatch):
 def test_moodle_file_has_the_identifier_column_then_the_grade_item(sources, tmp_path):
     graded(sources, "ada", {"update_lr": 1.0, "random_mini_batches": 1.25})
     graded(sources, "bob", {})
-    roster = write_roster(tmp_path / "roster.csv", "student_id,email\nbob,bob@uni.edu\nada,ada@uni.edu\n")
+    roster = write_roster(tmp_path / "roster.csv",
+                          "student_id,email\nbob,bob@uni.edu\nada,ada@uni.edu\n")
     output = tmp_path / "moodle.csv"
-    done = export(sources, "--format", "moodle", "--roster", str(roster), "-o", str(output), "--column", "Optimization")
+    done = export(sources, "--format", "moodle", "--roster", str(roster), "-o", str(output),
+                  "--column", "Optimization")
     assert done.exit_code == 0, done.output
-    assert read_csv(output) == [["email", "Optimization"], ["ada@uni.edu", "2.25"], ["bob@uni.edu", "0"]]
+    assert read_csv(output) == [
+        ["email", "Optimization"], ["ada@uni.edu", "2.25"], ["bob@uni.edu", "0"]]
     assert "Moodle" in done.stdout
 
 
 def test_a_moodle_roster_has_exactly_one_identifier_column(sources, tmp_path):
     graded(sources, "ada", {})
     roster = write_roster(tmp_path / "roster.csv", "student_id,email,username\nada,a@u,ada\n")
-    done = export(sources, "--format", "moodle", "--roster", str(roster), "-o", str(tmp_path / "m.csv"))
+    done = export(sources, "--format", "moodle", "--roster", str(roster),
+                  "-o", str(tmp_path / "m.csv"))
     assert_one_line_error(done, 1, "two columns", "student_id", "email, username")
     assert not (tmp_path / "m.csv").exists()
 
@@ -141,17 +150,21 @@ def test_a_moodle_roster_has_exactly_one_identifier_column(sources, tmp_path):
 # --- the roster ---------------------------------------------------------------------------------
 
 
-def test_graded_students_missing_from_the_roster_are_named_and_nothing_is_written(sources, tmp_path):
+def test_graded_students_missing_from_the_roster_are_named_and_nothing_is_written(
+        sources, tmp_path):
     for student in ("ada", "bob", "cy"):
         graded(sources, student, {})
     roster = write_roster(tmp_path / "roster.csv", CANVAS_HEADER + "bob,Bob,102,,,\n")
-    done = export(sources, "--format", "canvas", "--roster", str(roster), "-o", str(tmp_path / "c.csv"))
-    assert_one_line_error(done, 1, "2 graded student(s) are not in the roster", "ada, cy", "student_id")
+    done = export(sources, "--format", "canvas", "--roster", str(roster),
+                  "-o", str(tmp_path / "c.csv"))
+    assert_one_line_error(done, 1, "2 graded student(s) are not in the roster", "ada, cy",
+                          "student_id")
     assert not (tmp_path / "c.csv").exists()
 
 
 @pytest.mark.parametrize(("roster", "words"), [
-    ("Student,ID\nAda,101\n", ["lacks the column(s) student_id, SIS User ID, SIS Login ID, Section"]),
+    ("Student,ID\nAda,101\n",
+     ["lacks the column(s) student_id, SIS User ID, SIS Login ID, Section"]),
     (CANVAS_HEADER + "ada,Ada,101,,,\nada,Ada,102,,,\n", ["two rows for ada"]),
     (CANVAS_HEADER + "ada,Ada,,,,Sec 1\n", ["gives ada no ID or SIS User ID or SIS Login ID"]),
     ("", ["is empty"]),
@@ -164,7 +177,8 @@ def test_an_unusable_roster_is_a_one_line_error(sources, tmp_path, roster, words
 
 def test_a_roster_that_is_not_utf8_says_how_to_save_it(sources, tmp_path):
     graded(sources, "ada", {})
-    (tmp_path / "roster.csv").write_bytes(CANVAS_HEADER.encode() + "ada,Zo\xeb,101,,,\n".encode("cp1252"))
+    (tmp_path / "roster.csv").write_bytes(
+        CANVAS_HEADER.encode() + "ada,Zo\xeb,101,,,\n".encode("cp1252"))
     done = export(sources, "--format", "canvas", "--roster", str(tmp_path / "roster.csv"))
     assert_one_line_error(done, 1, "not UTF-8", "CSV UTF-8")
 
@@ -176,7 +190,8 @@ def test_a_missing_roster_file_is_a_one_line_error(sources, tmp_path):
 
 
 def test_an_lms_format_needs_a_roster_and_a_roster_needs_an_lms_format(sources, tmp_path):
-    assert_one_line_error(export(sources, "--format", "canvas"), 2, "--format canvas needs --roster")
+    assert_one_line_error(export(sources, "--format", "canvas"), 2,
+                          "--format canvas needs --roster")
     roster = write_roster(tmp_path / "roster.csv", "student_id,email\n")
     assert_one_line_error(export(sources, "--roster", str(roster)), 2, "--format canvas or moodle")
 
@@ -195,17 +210,20 @@ HOSTILE_ROSTER = (
 def test_no_cell_of_the_lms_file_is_a_formula_or_spans_lines(sources, tmp_path, lms):
     graded(sources, HOSTILE_ID, {"update_lr": 1.0})
     graded(sources, "ada", {})
-    text = HOSTILE_ROSTER if lms == "canvas" else 'student_id,"=email"\n"=HYPERLINK(""evil.example"",""x"")",@a\nada,-1\n'
+    text = HOSTILE_ROSTER if lms == "canvas" else (
+        'student_id,"=email"\n"=HYPERLINK(""evil.example"",""x"")",@a\nada,-1\n')
     roster = write_roster(tmp_path / "roster.csv", text)
     output = tmp_path / f"{lms}.csv"
-    done = export(sources, "--format", lms, "--roster", str(roster), "-o", str(output), "--column", "=1+1")
+    done = export(sources, "--format", lms, "--roster", str(roster), "-o", str(output),
+                  "--column", "=1+1")
     assert done.exit_code == 0, done.output
     table = read_csv(output)
     assert len({len(row) for row in table}) == 1 and len(table) == (4 if lms == "canvas" else 3)
     text_cells = [cell for row in table for cell in row[:-1]] + [table[0][-1]]
     assert [cell for cell in text_cells if cell.lstrip().startswith(FORMULA_STARTS)] == []
     assert [cell for cell in text_cells if "\n" in cell or "\r" in cell] == []
-    assert [row[-1] for row in table[-2:]] == ["1", "0"]  # the hostile id, then ada: numbers stay numbers
+    # the hostile id, then ada: numbers stay numbers
+    assert [row[-1] for row in table[-2:]] == ["1", "0"]
 
 
 # --- manual grades ------------------------------------------------------------------------------
@@ -218,6 +236,7 @@ def test_a_grade_given_by_hand_in_formgrader_counts_in_the_lms_total(course, tmp
         gradebook.find_grade("test_update_lr", ASSIGNMENT, ASSIGNMENT, "ada").manual_score = 0.25
         gradebook.db.commit()
     roster = write_roster(tmp_path / "roster.csv", "student_id,username\nada,alovelace\n")
-    done = export(course, "--format", "moodle", "--roster", str(roster), "-o", str(tmp_path / "m.csv"))
+    done = export(course, "--format", "moodle", "--roster", str(roster),
+                  "-o", str(tmp_path / "m.csv"))
     assert done.exit_code == 0, done.output
     assert read_csv(tmp_path / "m.csv")[1] == ["alovelace", "14.25"]

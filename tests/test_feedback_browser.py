@@ -12,7 +12,8 @@ from test_feedback_support import CHROMIUM, MISTAKES_SOURCE, autograde, chromium
 
 from autograder.feedback import write_report
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+pytestmark = pytest.mark.skipif(CHROMIUM is None,
+                                reason="chromium is not installed (apt-get install chromium)")
 
 #: Added to a copy of the page only (the report itself runs no script and forbids any).
 COUNT_DECODED_IMAGES = """<script>
@@ -38,7 +39,8 @@ def test_the_browser_decodes_every_picture_of_the_page(report, tmp_path):
     probe.write_text(html.replace("</body>", COUNT_DECODED_IMAGES))
     # On a loaded machine chromium may dump the DOM before the load event; try again then.
     for attempt in range(3):
-        dom = chromium(probe, tmp_path / f"profile{attempt}", "--virtual-time-budget=10000", "--dump-dom")
+        dom = chromium(probe, tmp_path / f"profile{attempt}", "--virtual-time-budget=10000",
+                       "--dump-dom")
         counted = re.search(r'data-images="(\d+)"', dom)
         if counted:
             break

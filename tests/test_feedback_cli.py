@@ -13,8 +13,9 @@ REPORT = "autograder_report.html"
 
 
 def feedback(course: Path, *arguments: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "autograder", "feedback", *arguments, "--course", str(course)],
-                          capture_output=True, text=True, cwd=REPO, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", "feedback", *arguments, "--course", str(course)],
+        capture_output=True, text=True, cwd=REPO, timeout=300, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,8 @@ def test_an_assignment_nobody_was_autograded_for_is_one_line_and_exit_1(course):
     done = feedback(course, "optimization")
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
-        f"autograder: error: no {course}/autograded/<student>/optimization/results.json: run autograder autograde first"]
+        (f"autograder: error: no {course}/autograded/<student>/optimization/results.json: "
+         "run autograder autograde first")]
 
 
 def test_a_path_instead_of_a_folder_name_is_a_usage_error(course):

@@ -17,7 +17,8 @@ def test_a_full_finite_path_is_kept_whole():
 
 def test_a_path_of_the_wrong_type_shape_or_dtype_gives_no_picture():
     for wrong in ([[0.0, 0.0]] * (RAVINE_STEPS + 1), np.zeros((RAVINE_STEPS, 2)),
-                  np.zeros((RAVINE_STEPS + 1, 2), dtype=np.float32), np.zeros((RAVINE_STEPS + 1, 3)),
+                  np.zeros((RAVINE_STEPS + 1, 2), dtype=np.float32),
+                  np.zeros((RAVINE_STEPS + 1, 3)),
                   np.zeros((RAVINE_STEPS + 1, 2)).view(np.matrix)):
         path, note = validate_path("update_parameters_with_gd", wrong)
         assert path is None and note.startswith("No picture")
@@ -47,7 +48,8 @@ def test_parameters_with_missing_keys_wrong_shapes_or_types_give_no_picture():
     right = initialize(DIMS, "he")
     for wrong in (None, [right], {"W1": right["W1"]}, {**right, "W3": right["W1"]},
                   {**right, "W1": right["W1"].T}, {**right, "b2": right["b2"].tolist()},
-                  {**right, "W2": right["W2"].astype(np.int64)}, {**right, "W1": right["W1"] * np.nan}):
+                  {**right, "W2": right["W2"].astype(np.int64)},
+                  {**right, "W1": right["W1"] * np.nan}):
         kept, note = validate_parameters("initialize_parameters_he", wrong, DIMS)
         assert kept is None and note.startswith("No picture")
 

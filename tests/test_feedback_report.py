@@ -68,7 +68,8 @@ def images(html: str) -> list[tuple[str, str]]:
 
 def path_ends(html: str) -> tuple[str, str]:
     """Where the student's path and the reference's end, as the caption says."""
-    return re.search(r"your path ends at (\(.*?\)).*the reference&#39;s ends at (\(.*?\))", html).groups()
+    return re.search(r"your path ends at (\(.*?\)).*the reference&#39;s ends at (\(.*?\))",
+                     html).groups()
 
 
 def notes(html: str) -> list[str]:
@@ -77,7 +78,8 @@ def notes(html: str) -> list[str]:
 
 def test_the_page_shows_the_total_score_of_results_json(graded):
     for results_json, html in graded.values():
-        total = re.search(r'id="total-score">Total: <strong>([^<]*)</strong> / ([^ ]*) points', html)
+        total = re.search(r'id="total-score">Total: <strong>([^<]*)</strong> / ([^ ]*) points',
+                          html)
         assert float(total.group(1)) == pytest.approx(results_json["score"], abs=1e-3)
         assert float(total.group(2)) == pytest.approx(results_json["max_score"])
 
@@ -121,8 +123,10 @@ def test_a_wrong_update_rule_is_drawn_beside_a_different_reference_path(graded):
 
 def test_initializers_get_a_variance_picture_each(graded):
     _, html = graded["dave"]
-    for name, activation in [("initialize_parameters_zeros", "tanh"), ("initialize_parameters_random", "relu"),
-                             ("initialize_parameters_xavier", "tanh"), ("initialize_parameters_he", "relu")]:
+    for name, activation in [("initialize_parameters_zeros", "tanh"),
+                             ("initialize_parameters_random", "relu"),
+                             ("initialize_parameters_xavier", "tanh"),
+                             ("initialize_parameters_he", "relu")]:
         (src, alt), = images(section(html, name))
         assert src.startswith("data:image/png;base64,")
         assert "log scale" in alt and f"10 {activation} layers of width 128" in alt
@@ -144,7 +148,8 @@ def test_optimizers_that_crash_or_are_missing_get_a_note_instead_of_a_picture(gr
     assert "update_parameters_with_momentum is not defined, so there is no picture." in section(
         html, "update_parameters_with_momentum")
     assert images(section(html, "update_parameters_with_rmsprop")) == []
-    assert "No picture: update_parameters_with_rmsprop failed" in section(html, "update_parameters_with_rmsprop")
+    assert "No picture: update_parameters_with_rmsprop failed" in section(
+        html, "update_parameters_with_rmsprop")
 
 
 def test_a_path_that_runs_away_is_drawn_up_to_where_it_left(graded):
@@ -157,11 +162,13 @@ def test_a_path_that_runs_away_is_drawn_up_to_where_it_left(graded):
 def test_initializers_that_crash_or_return_junk_get_a_note_and_the_others_a_picture(graded):
     _, html = graded["erin"]
     assert f"(RuntimeError: {escape(HOSTILE)}" in section(html, "initialize_parameters_xavier")
-    assert "did not return a dict with keys W1, b1, ..., W10, b10" in section(html, "initialize_parameters_he")
-    assert "W1 from initialize_parameters_random holds infinity or NaN" in section(html, "initialize_parameters_random")
+    assert "did not return a dict with keys W1, b1, ..., W10, b10" in section(
+        html, "initialize_parameters_he")
+    assert "W1 from initialize_parameters_random holds infinity or NaN" in section(
+        html, "initialize_parameters_random")
     assert [len(images(section(html, name))) for name in
-            ("initialize_parameters_zeros", "initialize_parameters_random", "initialize_parameters_xavier",
-             "initialize_parameters_he")] == [1, 0, 0, 0]
+            ("initialize_parameters_zeros", "initialize_parameters_random",
+             "initialize_parameters_xavier", "initialize_parameters_he")] == [1, 0, 0, 0]
 
 
 def test_a_quiz_report_has_per_item_feedback_and_no_pictures(graded):
@@ -223,15 +230,18 @@ def test_no_line_of_reference_code_is_in_the_page_beyond_what_results_json_quote
              for line in path.read_text().splitlines() if len(line.strip()) >= 30}
     for results_json, html in graded.values():
         already = json.dumps(results_json, ensure_ascii=False)
-        found = [line for line in lines if (line in html or str(escape(line)) in html) and line not in already]
+        found = [line for line in lines
+                 if (line in html or str(escape(line)) in html) and line not in already]
         assert found == []
 
 
 def test_tests_hidden_from_students_are_left_out(graded, tmp_path):
     results_json, _ = graded["frank"]
-    secret = dict(results_json["tests"][0], name="secret_item", output="the key is C", visibility="hidden")
+    secret = dict(results_json["tests"][0], name="secret_item", output="the key is C",
+                  visibility="hidden")
     path = write_report(tmp_path / "nothing", "optimization_quiz",
-                        {**results_json, "tests": [*results_json["tests"], secret]}, tmp_path, tmp_path)
+                        {**results_json, "tests": [*results_json["tests"], secret]},
+                        tmp_path, tmp_path)
     html = path.read_text()
     assert "secret_item" not in html and "the key is C" not in html
 
@@ -241,5 +251,6 @@ def test_an_unreadable_submission_still_gets_a_page_without_pictures(tmp_path):
     results_json = {"score": 0, "max_score": 2, "output": "optimization: 0 / 2 points.", "tests": [
         {"name": "update_parameters_with_gd", "score": 0, "max_score": 2, "output": message}]}
     (tmp_path / "optimization.py").write_text("")
-    html = write_report(tmp_path / "optimization.py", "optimization", results_json, tmp_path, tmp_path).read_text()
+    html = write_report(tmp_path / "optimization.py", "optimization", results_json, tmp_path,
+                        tmp_path).read_text()
     assert message in html and images(html) == []

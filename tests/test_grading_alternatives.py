@@ -25,7 +25,8 @@ def update_parameters_with_gd(parameters, grads, learning_rate):
     L = len(parameters) // 2
     for l in range(L):
         parameters["W" + str(l + 1)] -= learning_rate * grads["dW" + str(l + 1)]
-        parameters["b" + str(l + 1)] = parameters["b" + str(l + 1)] - learning_rate * grads["db" + str(l + 1)]
+        parameters["b" + str(l + 1)] = (parameters["b" + str(l + 1)]
+                                        - learning_rate * grads["db" + str(l + 1)])
     return parameters
 
 
@@ -42,7 +43,8 @@ def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
         mini_batch_Y = shuffled_Y[:, k * mini_batch_size:(k + 1) * mini_batch_size]
         mini_batches.append((mini_batch_X, mini_batch_Y))
     if m % mini_batch_size != 0:
-        mini_batches.append((shuffled_X[:, num_complete * mini_batch_size:], shuffled_Y[:, num_complete * mini_batch_size:]))
+        mini_batches.append((shuffled_X[:, num_complete * mini_batch_size:],
+                             shuffled_Y[:, num_complete * mini_batch_size:]))
     return mini_batches
 
 
@@ -79,7 +81,8 @@ def initialize_adam(parameters):
     return [initialize_rmsprop(parameters), initialize_rmsprop(parameters)]
 
 
-def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9, beta2=0.999, epsilon=1e-8):
+def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9,
+                                beta2=0.999, epsilon=1e-8):
     v_corrected, s_corrected = {}, {}
     for k in parameters:
         g = grads["d" + k]
@@ -87,7 +90,8 @@ def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, 
         s["d" + k] = beta2 * s["d" + k] + (1 - beta2) * (g * g)
         v_corrected["d" + k] = v["d" + k] * (1.0 / (1 - beta1 ** t))
         s_corrected["d" + k] = s["d" + k] * (1.0 / (1 - np.power(beta2, t)))
-        parameters[k] -= learning_rate * v_corrected["d" + k] / (np.sqrt(s_corrected["d" + k]) + epsilon)
+        parameters[k] -= (learning_rate * v_corrected["d" + k]
+                          / (np.sqrt(s_corrected["d" + k]) + epsilon))
     return [parameters, v, s, v_corrected, s_corrected]
 
 
@@ -115,7 +119,8 @@ def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
     rng = np.random.default_rng(seed)
     order = rng.permutation(X.shape[1])
     X, Y = X[:, order], Y[:, order]
-    return [(X[:, i:i + mini_batch_size], Y[:, i:i + mini_batch_size]) for i in range(0, X.shape[1], mini_batch_size)]
+    return [(X[:, i:i + mini_batch_size], Y[:, i:i + mini_batch_size])
+            for i in range(0, X.shape[1], mini_batch_size)]
 
 
 def initialize_velocity(parameters):
@@ -132,19 +137,22 @@ initialize_rmsprop = initialize_velocity
 
 def update_parameters_with_rmsprop(parameters, grads, s, beta2, learning_rate, epsilon=1e-8):
     new_s = {k: beta2 * s[k] + (1 - beta2) * grads[k] ** 2 for k in s}
-    return ({k: w - learning_rate * (grads["d" + k] / (new_s["d" + k] ** 0.5 + epsilon)) for k, w in parameters.items()}, new_s)
+    return ({k: w - learning_rate * (grads["d" + k] / (new_s["d" + k] ** 0.5 + epsilon))
+             for k, w in parameters.items()}, new_s)
 
 
 def initialize_adam(parameters):
     return initialize_velocity(parameters), initialize_velocity(parameters)
 
 
-def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9, beta2=0.999, epsilon=1e-8):
+def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9,
+                                beta2=0.999, epsilon=1e-8):
     v = {k: beta1 * v[k] + (1 - beta1) * grads[k] for k in v}
     s = {k: beta2 * s[k] + (1 - beta2) * np.power(grads[k], 2) for k in s}
     v_c = {k: v[k] / (1 - beta1 ** t) for k in v}
     s_c = {k: s[k] / (1 - beta2 ** t) for k in s}
-    parameters = {k: w - learning_rate * v_c["d" + k] / (np.sqrt(s_c["d" + k]) + epsilon) for k, w in parameters.items()}
+    parameters = {k: w - learning_rate * v_c["d" + k] / (np.sqrt(s_c["d" + k]) + epsilon)
+                  for k, w in parameters.items()}
     return parameters, v, s, v_c, s_c
 
 
@@ -157,7 +165,8 @@ def schedule_lr_decay(learning_rate0, epoch_num, decay_rate, time_interval=1000)
 '''
 
 
-@pytest.fixture(scope="module", params=[(kind, seed) for kind in ("in_place", "functional") for seed in (0, 1, 2)],
+@pytest.fixture(scope="module",
+                params=[(kind, seed) for kind in ("in_place", "functional") for seed in (0, 1, 2)],
                 ids=lambda p: f"{p[0]}-seed{p[1]}")
 def optimizers(request, tmp_path_factory):
     kind, seed = request.param
@@ -179,7 +188,8 @@ RANDN = '''
 def _draw(layers_dims, scale):
     parameters = {}
     for l in range(1, len(layers_dims)):
-        parameters["W" + str(l)] = np.random.randn(layers_dims[l], layers_dims[l - 1]) * scale(layers_dims[l - 1])
+        parameters["W" + str(l)] = (np.random.randn(layers_dims[l], layers_dims[l - 1])
+                                    * scale(layers_dims[l - 1]))
         parameters["b" + str(l)] = np.zeros((layers_dims[l], 1))
     return parameters
 '''
@@ -196,7 +206,8 @@ GENERATOR = '''
 def _draw(layers_dims, scale):
     rng = np.random.default_rng()
     return {key: value for l in range(1, len(layers_dims)) for key, value in (
-        (f"W{l}", rng.standard_normal((layers_dims[l], layers_dims[l - 1])) * scale(layers_dims[l - 1])),
+        (f"W{l}",
+         rng.standard_normal((layers_dims[l], layers_dims[l - 1])) * scale(layers_dims[l - 1])),
         (f"b{l}", np.zeros((layers_dims[l], 1))),
     )}
 '''
@@ -205,7 +216,8 @@ def _draw(layers_dims, scale):
     np.random.seed(3)  # the same draw on every call, as in the original assignment
     parameters = {}
     for l in range(1, len(layers_dims)):
-        parameters["W" + str(l)] = np.random.randn(layers_dims[l], layers_dims[l - 1]) * scale(layers_dims[l - 1])
+        parameters["W" + str(l)] = (np.random.randn(layers_dims[l], layers_dims[l - 1])
+                                    * scale(layers_dims[l - 1]))
         parameters["b" + str(l)] = np.zeros((layers_dims[l], 1))
     return parameters
 '''
@@ -245,7 +257,8 @@ DRAWS = {"randn": RANDN, "normal": NORMAL, "generator": GENERATOR, "seed3": SEED
                 ids=lambda p: f"{p[0]}-seed{p[1]}")
 def initializers(request, tmp_path_factory):
     kind, seed = request.param
-    path = write(tmp_path_factory.mktemp(kind) / f"{kind}.py", INITIALIZERS.format(draw=DRAWS[kind]))
+    path = write(tmp_path_factory.mktemp(kind) / f"{kind}.py",
+                 INITIALIZERS.format(draw=DRAWS[kind]))
     return by_name(grading.grade(path, "initialization", seed=seed))
 
 

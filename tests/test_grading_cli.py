@@ -47,7 +47,8 @@ def test_usage_errors_exit_2_with_one_line_on_stderr_and_write_nothing(tmp_path,
 
 def test_the_default_results_path_is_results_json_in_the_working_directory(tmp_path):
     submission = write(tmp_path / "sub.py", optimizers_with(""))
-    process = run_cli("grade", str(submission), "--assignment", "optimization", "--quiet", cwd=tmp_path)
+    process = run_cli("grade", str(submission), "--assignment", "optimization", "--quiet",
+                      cwd=tmp_path)
     assert process.returncode == 0, process.stderr
     data = read_results(tmp_path / "results.json")
     assert data["score"] == data["max_score"] == 15
@@ -71,14 +72,17 @@ def seeded(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("seeded")
     submission = write(tmp / "sub.py", optimizers_with(WRONG_NUMBERS))
     runs = {}
-    for key, seed in (("a", ["--seed", "4242"]), ("b", ["--seed", "4242"]), ("c", ["--seed", "4243"]), ("free", [])):
+    for key, seed in (("a", ["--seed", "4242"]), ("b", ["--seed", "4242"]),
+                      ("c", ["--seed", "4243"]), ("free", [])):
         out = tmp / f"{key}.json"
-        code, stdout, stderr = invoke_cli("grade", str(submission), "-a", "optimization", "--results", str(out), *seed)
+        code, stdout, stderr = invoke_cli("grade", str(submission), "-a", "optimization",
+                                          "--results", str(out), *seed)
         assert code == 0, stderr
         runs[key] = (read_results(out), stdout)
     free_seed = runs["free"][0]["extra_data"]["seed"]
     out = tmp / "again.json"
-    assert invoke_cli("grade", str(submission), "-a", "optimization", "--results", str(out), "--seed", str(free_seed))[0] == 0
+    assert invoke_cli("grade", str(submission), "-a", "optimization", "--results", str(out),
+                      "--seed", str(free_seed))[0] == 0
     runs["again"] = (read_results(out), "")
     return runs
 
@@ -183,7 +187,8 @@ def quizzes(tmp_path_factory):
     for key, (source, _) in QUIZ_SUBMISSIONS.items():
         path = write(tmp / f"{key}.py", textwrap.dedent(source))
         out = tmp / f"{key}.json"
-        code, _, stderr = invoke_cli("grade", str(path), "--assignment", "optimization_quiz", "--results", str(out))
+        code, _, stderr = invoke_cli("grade", str(path), "--assignment", "optimization_quiz",
+                                     "--results", str(out))
         graded[key] = (code, stderr, out)
     return graded
 
@@ -196,7 +201,8 @@ PER_STUDENT = [item.id for item in QUIZ.items if item.per_student]
 def test_the_quiz_items_are_the_ones_these_tests_expect():
     key = {item.id: [item.answer] if isinstance(item.answer, str) else list(item.answer)
            for item in QUIZ.items if not item.per_student}
-    assert key == {name: [answer] if isinstance(answer, str) else answer for name, answer in RIGHT.items()}
+    assert key == {name: [answer] if isinstance(answer, str) else answer
+                   for name, answer in RIGHT.items()}
     assert PER_STUDENT and [item.id for item in QUIZ.items] == [*RIGHT, *PER_STUDENT]
 
 
@@ -215,7 +221,8 @@ def test_quiz_answers_are_scored_item_by_item(quizzes, key):
     ("malformed", "always_global_minimum", "got a list"),
     ("malformed", "least_successful_ravine", "not one of the choices"),
     ("malformed", "different_influence", "Partially correct"),
-    ("cancelling", "different_influence", "Incorrect."),  # as any 0: "cancel" would say a pick is right
+    # as any 0: "cancel" would say a pick is right
+    ("cancelling", "different_influence", "Incorrect."),
     ("non_str_entry", "different_influence", "every entry of the list must be one letter string"),
     ("hostile", "least_successful_ravine", "not answered"),
     ("wrong", "most_variance", "Incorrect"),
@@ -230,13 +237,15 @@ def test_the_quiz_key_is_not_readable_from_a_submission(quizzes):
     _, _, out = quizzes["hostile"]
     data = read_results(out)
     assert named_tests(data)["most_variance"]["score"] == 0
-    assert "Right." not in named_tests(data)["most_variance"]["output"]  # the open() failed: it picked C
+    # the open() failed: it picked C
+    assert "Right." not in named_tests(data)["most_variance"]["output"]
 
 
 def test_grading_an_assignment_submission_as_a_quiz_scores_zero_without_crashing(tmp_path):
     submission = write(tmp_path / "sub.py", optimizers_with(""))
     out = tmp_path / "results.json"
-    code, _, stderr = invoke_cli("grade", str(submission), "-a", "optimization_quiz", "--results", str(out))
+    code, _, stderr = invoke_cli("grade", str(submission), "-a", "optimization_quiz",
+                                 "--results", str(out))
     assert code == 0, stderr
     data = read_results(out)
     assert data["score"] == 0 and [t["name"] for t in data["tests"]] == [*RIGHT, *PER_STUDENT]

@@ -53,10 +53,13 @@ def _in_process_worker(overrides: dict):
                 continue
             try:
                 with np.errstate(all="ignore"):
-                    value = namespace[step.function](*copy.deepcopy(tuple(step.args)), **copy.deepcopy(dict(step.kwargs)))
-                results.append(sandbox.StepResult(step.label, True, wire.decode(wire.encode(value))))
+                    value = namespace[step.function](*copy.deepcopy(tuple(step.args)),
+                                                     **copy.deepcopy(dict(step.kwargs)))
+                results.append(
+                    sandbox.StepResult(step.label, True, wire.decode(wire.encode(value))))
             except Exception as error:  # noqa: BLE001 -- reported like the worker does
-                results.append(sandbox.StepResult(step.label, False, error=f"{type(error).__name__}: {error}"))
+                results.append(sandbox.StepResult(step.label, False,
+                                                  error=f"{type(error).__name__}: {error}"))
         return results, {"worker": "off: in-process test double"}
 
     return run_steps
@@ -69,7 +72,8 @@ CATALOGUE = [
     for exercise in exercises
     for index, mistake in enumerate(exercise.catalogue)
 ]
-KINDS = {exercise.name: exercise.kind for exercises in ASSIGNMENTS.values() for exercise in exercises}
+KINDS = {exercise.name: exercise.kind
+         for exercises in ASSIGNMENTS.values() for exercise in exercises}
 
 
 def test_the_catalogue_is_not_empty_and_every_entry_has_an_example_and_a_credit():
@@ -87,7 +91,8 @@ def test_every_catalogued_mistake_keeps_its_credit_on_its_name_only_and_is_named
     monkeypatch.setattr(grading.sandbox, "run_steps", _in_process_worker({name: mistake.example}))
     path = write(tmp_path / "submission.py", BASE_SOURCE[assignment])
     results = by_name(grading.grade(path, assignment, seed=seed))
-    assert results[name].score == round(results[name].max_score * mistake.credit, 4), results[name].output
+    assert results[name].score == round(results[name].max_score * mistake.credit, 4), (
+        results[name].output)
     assert mistake.message in results[name].output
     for other, result in results.items():
         if other != name:
@@ -102,31 +107,36 @@ MINIBATCH_MISTAKES = {
         def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
             rng = np.random.default_rng(seed)
             X, Y = X[:, rng.permutation(X.shape[1])], Y[:, rng.permutation(X.shape[1])]
-            return [(X[:, i:i + mini_batch_size], Y[:, i:i + mini_batch_size]) for i in range(0, X.shape[1], mini_batch_size)]
+            return [(X[:, i:i + mini_batch_size], Y[:, i:i + mini_batch_size])
+                    for i in range(0, X.shape[1], mini_batch_size)]
     ''', "X and Y were shuffled differently: use one permutation for both"),
     "no shuffle": ('''
         def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
-            return [(X[:, i:i + mini_batch_size], Y[:, i:i + mini_batch_size]) for i in range(0, X.shape[1], mini_batch_size)]
+            return [(X[:, i:i + mini_batch_size], Y[:, i:i + mini_batch_size])
+                    for i in range(0, X.shape[1], mini_batch_size)]
     ''', "the examples are in their original order: shuffle the columns first"),
     "dropped last batch": ('''
         def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
             m = X.shape[1]
             p = np.random.default_rng(seed).permutation(m)
             X, Y = X[:, p], Y[:, p]
-            return [(X[:, k * mini_batch_size:(k + 1) * mini_batch_size], Y[:, k * mini_batch_size:(k + 1) * mini_batch_size])
+            return [(X[:, k * mini_batch_size:(k + 1) * mini_batch_size],
+                     Y[:, k * mini_batch_size:(k + 1) * mini_batch_size])
                     for k in range(m // mini_batch_size)]
     ''', selfcheck.MB_LAST_MISSING),
     "rows shuffled": ('''
         def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
             rows = np.roll(np.random.default_rng(seed).permutation(X.shape[0]), 1)
             X = X[rows, :]
-            return [(X[:, i:i + mini_batch_size], Y[:, i:i + mini_batch_size]) for i in range(0, X.shape[1], mini_batch_size)]
+            return [(X[:, i:i + mini_batch_size], Y[:, i:i + mini_batch_size])
+                    for i in range(0, X.shape[1], mini_batch_size)]
     ''', "the rows (features) were shuffled instead of the columns (examples)"),
     "seed ignored": ('''
         def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
             p = np.random.permutation(X.shape[1])
             X, Y = X[:, p], Y[:, p]
-            return [(X[:, i:i + mini_batch_size], Y[:, i:i + mini_batch_size]) for i in range(0, X.shape[1], mini_batch_size)]
+            return [(X[:, i:i + mini_batch_size], Y[:, i:i + mini_batch_size])
+                    for i in range(0, X.shape[1], mini_batch_size)]
     ''', "two calls with the same seed gave different batches"),
 }
 
@@ -150,27 +160,40 @@ def test_minibatch_mistakes_lose_points_on_random_mini_batches_only(minibatch_mi
 
 INIT_MISTAKES = {
     "first": {
-        "initialize_parameters_xavier": ("np.random.randn(n_out, n_in) * np.sqrt(1 / n_out)", XAVIER_MISTAKES[0].message),
-        "initialize_parameters_he": ("np.random.randn(n_out, n_in) * np.sqrt(1 / n_in)", HE_MISTAKES[0].message),
-        "initialize_parameters_random": ("np.random.randn(n_out, n_in)", RANDOM_MISTAKES[0].message),
+        "initialize_parameters_xavier": ("np.random.randn(n_out, n_in) * np.sqrt(1 / n_out)",
+                                         XAVIER_MISTAKES[0].message),
+        "initialize_parameters_he": ("np.random.randn(n_out, n_in) * np.sqrt(1 / n_in)",
+                                     HE_MISTAKES[0].message),
+        "initialize_parameters_random": ("np.random.randn(n_out, n_in)",
+                                         RANDOM_MISTAKES[0].message),
     },
     "second": {
-        "initialize_parameters_xavier": ("np.random.randn(n_out, n_in) * np.sqrt(2 / (n_in + n_out))", XAVIER_MISTAKES[1].message),
-        "initialize_parameters_he": ("np.random.randn(n_out, n_in) * (2 / n_in)", HE_MISTAKES[2].message),
-        "initialize_parameters_random": ("np.random.randn(n_out, n_in) * 100", RANDOM_MISTAKES[1].message),
+        "initialize_parameters_xavier": (
+            "np.random.randn(n_out, n_in) * np.sqrt(2 / (n_in + n_out))", XAVIER_MISTAKES[1].message
+        ),
+        "initialize_parameters_he": ("np.random.randn(n_out, n_in) * (2 / n_in)",
+                                     HE_MISTAKES[2].message),
+        "initialize_parameters_random": ("np.random.randn(n_out, n_in) * 100",
+                                         RANDOM_MISTAKES[1].message),
     },
     "third": {
-        "initialize_parameters_xavier": ("np.random.rand(n_out, n_in) * np.sqrt(1 / n_in)", selfcheck.INIT_NOT_CENTRED),
+        "initialize_parameters_xavier": ("np.random.rand(n_out, n_in) * np.sqrt(1 / n_in)",
+                                         selfcheck.INIT_NOT_CENTRED),
         "initialize_parameters_he": ("np.random.randn(n_out, n_in)", UNSCALED),
-        "initialize_parameters_random": ("np.random.randn(n_out, n_in) * 0.01", RANDOM_MISTAKES[2].message),
+        "initialize_parameters_random": ("np.random.randn(n_out, n_in) * 0.01",
+                                         RANDOM_MISTAKES[2].message),
     },
     "fourth": {
-        "initialize_parameters_xavier": ("np.random.randn(n_out, n_in) * (1 / n_in)", XAVIER_MISTAKES[3].message),
-        "initialize_parameters_he": ("np.random.randn(n_out, n_in) * np.sqrt(2 / (n_in + n_out))", HE_MISTAKES[3].message),
+        "initialize_parameters_xavier": ("np.random.randn(n_out, n_in) * (1 / n_in)",
+                                         XAVIER_MISTAKES[3].message),
+        "initialize_parameters_he": ("np.random.randn(n_out, n_in) * np.sqrt(2 / (n_in + n_out))",
+                                     HE_MISTAKES[3].message),
     },
     "fifth": {
-        "initialize_parameters_xavier": ("np.random.randn(n_out, n_in) * np.sqrt(2 / n_in)", XAVIER_MISTAKES[2].message),
-        "initialize_parameters_he": ("np.random.randn(n_out, n_in) * np.sqrt(2 / n_out)", HE_MISTAKES[1].message),
+        "initialize_parameters_xavier": ("np.random.randn(n_out, n_in) * np.sqrt(2 / n_in)",
+                                         XAVIER_MISTAKES[2].message),
+        "initialize_parameters_he": ("np.random.randn(n_out, n_in) * np.sqrt(2 / n_out)",
+                                     HE_MISTAKES[1].message),
     },
     "sixth": {
         "initialize_parameters_xavier": ("np.random.randn(n_out, n_in)", UNSCALED),
@@ -181,7 +204,8 @@ INIT_MISTAKES = {
 @pytest.fixture(scope="module", params=sorted(INIT_MISTAKES))
 def init_mistakes(request, tmp_path_factory):
     mistakes = INIT_MISTAKES[request.param]
-    source = initializers_with("\n".join(drawing_initializer(name, expression) for name, (expression, _) in mistakes.items()))
+    source = initializers_with("\n".join(drawing_initializer(name, expression)
+                                         for name, (expression, _) in mistakes.items()))
     path = write(tmp_path_factory.mktemp("init") / "mistakes.py", source)
     return by_name(grading.grade(path, "initialization", seed=32)), mistakes
 
@@ -212,10 +236,12 @@ def update_parameters_with_momentum(parameters, grads, v, beta, learning_rate):
 
 def update_parameters_with_rmsprop(parameters, grads, s, beta2, learning_rate, epsilon=1e-8):
     s = {k: beta2 * s[k] + (1 - beta2) * grads[k] ** 2 for k in s}
-    return {k: w - learning_rate * grads["d" + k] / np.sqrt(s["d" + k] + epsilon) for k, w in parameters.items()}, s
+    return {k: w - learning_rate * grads["d" + k] / np.sqrt(s["d" + k] + epsilon)
+            for k, w in parameters.items()}, s
 
 
-def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9, beta2=0.999, epsilon=1e-8):
+def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9,
+                                beta2=0.999, epsilon=1e-8):
     v = {k: beta1 * v[k] + (1 - beta1) * grads[k] for k in v}
     s = {k: beta2 * s[k] + (1 - beta2) * grads[k] ** 2 for k in s}
     step = {k: v["d" + k] / (np.sqrt(s["d" + k]) + epsilon) for k in parameters}

@@ -155,7 +155,8 @@ def test_activation_variances_is_judged_by_its_values_whatever_the_sequence(form
         import numpy as np
 
         def activation_variances(X, parameters, activation):
-            g = {{"linear": lambda z: z, "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0)}}[activation]
+            g = {{"linear": lambda z: z, "tanh": np.tanh,
+                  "relu": lambda z: np.maximum(z, 0)}}[activation]
             a, activations = X, []
             for l in range(1, len(parameters) // 2 + 1):
                 a = g(parameters["W" + str(l)] @ a + parameters["b" + str(l)])
@@ -189,7 +190,8 @@ def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
 """
 LAST = "mini_batches.append((shuffled_X[:, {start}:{stop}], shuffled_Y[:, {start}:{stop}]))"
 ADAM = """
-def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9, beta2=0.999, epsilon=1e-8):
+def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9,
+                                beta2=0.999, epsilon=1e-8):
     v = {{k: beta1 * v[k] + (1 - beta1) * grads[k] for k in v}}
     s = {{k: {s_beta} * s[k] + (1 - {s_beta}) * grads[k] ** 2 for k in s}}
     vc = {{k: v[k] / (1 - beta1 ** t) for k in v}}
@@ -206,8 +208,9 @@ THREE_POINT = (
     "np.random.choice([-1.0, 0.0, 1.0], (n_out, n_in), p=[1 / 6, 2 / 3, 1 / 6]) * np.sqrt(3 * {v})"
 )
 MIXTURE = (
-    "np.where(np.random.rand(n_out, n_in) < 0.7, np.random.uniform(-1.1817074716381604, 1.1817074716381604, "
-    "(n_out, n_in)), np.random.uniform(-2.5964701782947444, 2.5964701782947444, (n_out, n_in))) * np.sqrt({v})"
+    "np.where(np.random.rand(n_out, n_in) < 0.7, "
+    "np.random.uniform(-1.1817074716381604, 1.1817074716381604, (n_out, n_in)), "
+    "np.random.uniform(-2.5964701782947444, 2.5964701782947444, (n_out, n_in))) * np.sqrt({v})"
 )
 ONE_REPEATED_ROW = (
     "(lambda W: np.vstack([W, W[:1]]))(np.random.randn(n_out - 1, n_in) * np.sqrt({v})) "
@@ -263,7 +266,8 @@ WRONG_FORMS = {
             m = X.shape[1]
             order = np.roll(np.arange(m), seed % m)
             X, Y = X[:, order], Y[:, order]
-            return [(X[:, i:i + mini_batch_size], Y[:, i:i + mini_batch_size]) for i in range(0, m, mini_batch_size)]
+            return [(X[:, i:i + mini_batch_size], Y[:, i:i + mini_batch_size])
+                    for i in range(0, m, mini_batch_size)]
     """,
         selfcheck.MB_STRUCTURED,
     ),
@@ -286,7 +290,8 @@ WRONG_FORMS = {
         "random_mini_batches",
         """
         def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
-            return [(X[:, i:i + mini_batch_size], Y[:, i:i + mini_batch_size]) for i in range(0, X.shape[1], mini_batch_size)]
+            return [(X[:, i:i + mini_batch_size], Y[:, i:i + mini_batch_size])
+                    for i in range(0, X.shape[1], mini_batch_size)]
     """,
         selfcheck.MB_NOT_SHUFFLED,
     ),
@@ -304,7 +309,8 @@ WRONG_FORMS = {
         def schedule_lr_decay(learning_rate0, epoch_num, decay_rate, time_interval=1000):
             learning_rate = learning_rate0
             if epoch_num % time_interval == 0:
-                learning_rate = learning_rate0 / (1 + decay_rate * np.floor(epoch_num / time_interval))
+                learning_rate = learning_rate0 / (
+                    1 + decay_rate * np.floor(epoch_num / time_interval))
             return learning_rate
     """,
         "only decays on the epochs that are multiples",
@@ -312,9 +318,11 @@ WRONG_FORMS = {
     "|dW| in RMSprop": (
         "update_parameters_with_rmsprop",
         """
-        def update_parameters_with_rmsprop(parameters, grads, s, beta2, learning_rate, epsilon=1e-8):
+        def update_parameters_with_rmsprop(parameters, grads, s, beta2, learning_rate,
+                                           epsilon=1e-8):
             s = {k: beta2 * s[k] + (1 - beta2) * np.abs(grads[k]) for k in s}
-            return {k: w - learning_rate * grads["d" + k] / (np.sqrt(s["d" + k]) + epsilon) for k, w in parameters.items()}, s
+            return {k: w - learning_rate * grads["d" + k] / (np.sqrt(s["d" + k]) + epsilon)
+                    for k, w in parameters.items()}, s
     """,
         "not |dW|",
     ),
@@ -323,8 +331,10 @@ WRONG_FORMS = {
         """
         def update_parameters_with_gd(parameters, grads, learning_rate):
             for l in range(1, len(parameters) // 2 + 1):
-                parameters["W" + str(l)] = parameters["W" + str(l)] - learning_rate * grads["dW" + str(l)]
-                parameters["b" + str(l)] = parameters["b" + str(l)] - learning_rate * grads["dW" + str(l)]
+                parameters["W" + str(l)] = (parameters["W" + str(l)]
+                                            - learning_rate * grads["dW" + str(l)])
+                parameters["b" + str(l)] = (parameters["b" + str(l)]
+                                            - learning_rate * grads["dW" + str(l)])
             return parameters
     """,
         "db, not dW",
@@ -365,12 +375,14 @@ WRONG_FORMS = {
     ),
     "a three-point He": (
         "initialize_parameters_he",
-        drawing_initializer("initialize_parameters_he", expression=THREE_POINT.format(v="2 / n_in")),
+        drawing_initializer("initialize_parameters_he",
+                            expression=THREE_POINT.format(v="2 / n_in")),
         selfcheck.INIT_NOT_NORMAL,
     ),
     "a uniform mixture tuned to variance and kurtosis": (
         "initialize_parameters_xavier",
-        drawing_initializer("initialize_parameters_xavier", expression=MIXTURE.format(v="1 / n_in")),
+        drawing_initializer("initialize_parameters_xavier",
+                            expression=MIXTURE.format(v="1 / n_in")),
         selfcheck.INIT_NOT_NORMAL,
     ),
     "a He draw with one repeated row": (
@@ -563,7 +575,8 @@ def test_changed_code_is_graded_on_other_cases_and_the_same_code_on_the_same(
     renamed = tmp_path / "renamed.py"
     renamed.write_text(OPTIMIZATION_MISTAKES.read_text())
     seeds = {
-        path.name: batch_grader.grade_job(_job(small_course, "alice", path))[0]["extra_data"]["seed"]
+        path.name: batch_grader.grade_job(
+            _job(small_course, "alice", path))[0]["extra_data"]["seed"]
         for path in (OPTIMIZATION_MISTAKES, edited, renamed)
     }
     assert seeds[OPTIMIZATION_MISTAKES.name] == seeds["renamed.py"] != seeds["edited.py"]

@@ -62,7 +62,8 @@ def initialize_parameters_random(layers_dims):
 def initialize_parameters_xavier(layers_dims):
     parameters = {}
     for l in range(1, len(layers_dims)):
-        parameters["W" + str(l)] = np.random.randn(layers_dims[l], layers_dims[l - 1]) * np.sqrt(1 / layers_dims[l - 1])
+        parameters["W" + str(l)] = (np.random.randn(layers_dims[l], layers_dims[l - 1])
+                                    * np.sqrt(1 / layers_dims[l - 1]))
         parameters["b" + str(l)] = np.zeros((layers_dims[l], 1))
     return parameters
 
@@ -70,7 +71,8 @@ def initialize_parameters_xavier(layers_dims):
 def initialize_parameters_he(layers_dims):
     parameters = {}
     for l in range(1, len(layers_dims)):
-        parameters["W" + str(l)] = np.random.randn(layers_dims[l], layers_dims[l - 1]) * np.sqrt(2 / layers_dims[l - 1])
+        parameters["W" + str(l)] = (np.random.randn(layers_dims[l], layers_dims[l - 1])
+                                    * np.sqrt(2 / layers_dims[l - 1]))
         parameters["b" + str(l)] = np.zeros((layers_dims[l], 1))
     return parameters
 
@@ -139,7 +141,8 @@ def completed(notebook):
 
 
 def cell_of(notebook, grade_id: str):
-    (cell,) = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
+    (cell,) = [c for c in notebook.cells
+               if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
     return cell
 
 
@@ -161,7 +164,8 @@ def clone(notebook):
 # The command line and its results.json
 
 
-def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def run_cli(*args: str, cwd: Path | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "COLUMNS": "120"}
     return subprocess.run([sys.executable, "-m", "autograder", *args], capture_output=True,
                           text=True, cwd=cwd, env=env, timeout=timeout, check=False)
@@ -174,13 +178,15 @@ def read_results(path: Path) -> dict:
 
     data = json.loads(Path(path).read_text())
     assert results_errors(data) == []
-    assert isinstance(data["score"], (int, float)) and isinstance(data["execution_time"], (int, float))
+    assert (isinstance(data["score"], (int, float))
+            and isinstance(data["execution_time"], (int, float)))
     assert isinstance(data["output"], str)
     assert isinstance(data["tests"], list) and data["tests"]
     for test in data["tests"]:
         assert {"name", "score", "max_score", "output", "visibility"} <= set(test)
         assert 0 <= test["score"] <= test["max_score"]
-        assert isinstance(test["output"], str) and test["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
+        assert isinstance(test["output"], str) and test["visibility"] in (
+            "visible", "hidden", "after_due_date", "after_published")
     assert np.isclose(data["score"], sum(test["score"] for test in data["tests"]))
     return data
 

@@ -97,7 +97,8 @@ def test_one_hanging_function_does_not_use_up_the_budget_of_the_others(tmp_path)
     ''')
     # The default limits scaled down by 2 (step 1 s -> 0.5 s, budget 30 s -> 15 s).
     limits = sandbox.Limits(step_seconds=0.5, total_seconds=15.0)
-    results = by_name(grading.grade(write(tmp_path / "loop.py", source), "optimization", seed=23, limits=limits))
+    results = by_name(grading.grade(write(tmp_path / "loop.py", source), "optimization", seed=23,
+                                    limits=limits))
     assert results["random_mini_batches"].score == 0
     for name in OPTIMIZATION_NAMES:
         if name != "random_mini_batches":
@@ -112,7 +113,8 @@ def test_a_cell_sleeping_at_module_level_costs_its_name_only_with_default_limits
     path = write_notebook(notebook, tmp_path / "optimization.ipynb")
     out = tmp_path / "results.json"
     started = time.monotonic()
-    process = run_cli("grade", str(path), "--assignment", "optimization", "--results", str(out), "-q")
+    process = run_cli("grade", str(path), "--assignment", "optimization", "--results", str(out),
+                      "-q")
     assert process.returncode == 0, process.stderr
     assert time.monotonic() - started < 30
     tests = named_tests(read_results(out))

@@ -100,15 +100,15 @@ def attack():
 
 @ROOT_ONLY
 def test_an_unprivileged_workers_grader_memory_is_out_of_reach_without_landlock():
-    """HOLE (closed: grader and worker undumpable; critical) on the weakest host: non-root, no user namespaces, Landlock ABI 0 (a
-    pre-5.13 kernel, or Landlock disabled). The worker keeps the grader's uid and the host's
-    /proc, and the grading process is dumpable, so `open("/proc/<ppid>/mem", "r+b")` passes the
-    kernel's ptrace access check (same uid, dumpable; no Yama here, and Yama is off or 0 on
-    Fedora, Arch, Debian and in most containers). The seccomp filter refuses ptrace and
-    process_vm_writev but not open(2) of /proc/<pid>/mem. The student reads the grader's
-    environment (tokens: `/proc/<ppid>/environ`) and overwrites the grader's memory: here a
-    score the grader holds, in general the expected values, the judges, every result. The same
-    worked on a concurrent worker while it started (still dumpable): an fd opened on
+    """HOLE (closed: grader and worker undumpable; critical) on the weakest host: non-root, no user
+    namespaces, Landlock ABI 0 (a pre-5.13 kernel, or Landlock disabled). The worker keeps the
+    grader's uid and the host's /proc, and the grading process is dumpable, so
+    `open("/proc/<ppid>/mem", "r+b")` passes the kernel's ptrace access check (same uid, dumpable;
+    no Yama here, and Yama is off or 0 on Fedora, Arch, Debian and in most containers). The seccomp
+    filter refuses ptrace and process_vm_writev but not open(2) of /proc/<pid>/mem. The student
+    reads the grader's environment (tokens: `/proc/<ppid>/environ`) and overwrites the grader's
+    memory: here a score the grader holds, in general the expected values, the judges, every result.
+    The same worked on a concurrent worker while it started (still dumpable): an fd opened on
     its /proc/<pid>/mem stays valid after it turns non-dumpable.
     README says only that this host can "read what the grading user can read".
 
@@ -119,13 +119,16 @@ def test_an_unprivileged_workers_grader_memory_is_out_of_reach_without_landlock(
     """
     code = _grader_side(PROC_MEM, "attack", (), epilogue=(
         "outcome['score'] = bytes(score).decode()"))
-    code = code.replace("results, report", "score = bytearray(b'SCORE=000/100;')\nresults, report", 1)
+    code = code.replace("results, report",
+                        "score = bytearray(b'SCORE=000/100;')\nresults, report", 1)
     outcome = _as_unprivileged_user_without_user_namespaces(
         code, 0, {"AUTOGRADER_TEST_TOKEN": "ghp_secret_token_of_the_grader"})
     assert outcome["ok"], outcome
     environ, written = outcome["value"]
-    assert outcome["score"] == "SCORE=000/100;", f"the worker rewrote the grader's memory ({written} places)"
-    assert "ghp_secret_token_of_the_grader" not in environ, "the worker read the grader's environment"
+    assert outcome["score"] == "SCORE=000/100;", (
+        f"the worker rewrote the grader's memory ({written} places)")
+    assert "ghp_secret_token_of_the_grader" not in environ, (
+        "the worker read the grader's environment")
 
 
 # --- root without CAP_SYS_ADMIN (Docker's default profile, Gradescope), no Landlock ---------------
@@ -165,16 +168,17 @@ def attack(secret_path, outside_path):
 
 @ROOT_ONLY
 def test_a_root_worker_that_cannot_get_a_uid_of_its_own_drops_root():
-    """HOLE (closed: a root worker always takes its own uid; critical): root without CAP_SYS_ADMIN (Docker's default capabilities, Gradescope)
-    and Python under a directory other uids cannot traverse (pyenv or conda under /root, as on
-    this machine and in many images). `_reach_python` cannot bind-mount the stdlib into sight,
-    so `user` is "off" and the worker never calls `_become`; since it is root, it does not call
-    `drop_capabilities` either. Student code runs as uid 0 with every capability the grader has
-    but CAP_SYS_ADMIN (CAP_DAC_OVERRIDE, CAP_SYS_PTRACE, CAP_SYS_MODULE, CAP_MKNOD, ...), guarded
-    only by the seccomp deny-list: at Landlock ABI 0 it reads any file (the course secret,
-    reference/, quizzes/, /etc/shadow), writes anywhere (other students' results.json, the
-    grader's own code), writes /proc/<grader>/mem, and may call init_module / finit_module,
-    kexec_load, reboot, mknod of block devices, iopl, settimeofday: none is in `_DENIED`.
+    """HOLE (closed: a root worker always takes its own uid; critical): root without CAP_SYS_ADMIN
+    (Docker's default capabilities, Gradescope) and Python under a directory other uids cannot
+    traverse (pyenv or conda under /root, as on this machine and in many images). `_reach_python`
+    cannot bind-mount the stdlib into sight, so `user` is "off" and the worker never calls
+    `_become`; since it is root, it does not call `drop_capabilities` either. Student code runs as
+    uid 0 with every capability the grader has but CAP_SYS_ADMIN (CAP_DAC_OVERRIDE, CAP_SYS_PTRACE,
+    CAP_SYS_MODULE, CAP_MKNOD, ...), guarded only by the seccomp deny-list: at Landlock ABI 0 it
+    reads any file (the course secret, reference/, quizzes/, /etc/shadow), writes anywhere (other
+    students' results.json, the grader's own code), writes /proc/<grader>/mem, and may call
+    init_module / finit_module, kexec_load, reboot, mknod of block devices, iopl, settimeofday: none
+    is in `_DENIED`.
 
     Fix: as root, never run student code as uid 0: fail closed when `_become` cannot happen
     (make `user` mandatory for a root grader), or at least become `nobody`/the worker uid and
@@ -223,8 +227,9 @@ def test_setup_sh_makes_the_course_files_and_the_reference_root_only(tmp_path):
 
     script = tmp_path / "setup.sh"
     script.write_text(template("setup.sh", ASSIGNMENT="optimization"))
-    done = subprocess.run(["bash", str(script)], capture_output=True, text=True, check=True,
-                          env={"PATH": os.defpath, "AUTOGRADER_ROOT": "/ag", "AUTOGRADER_DRY_RUN": "1"})
+    done = subprocess.run(
+        ["bash", str(script)], capture_output=True, text=True, check=True,
+        env={"PATH": os.defpath, "AUTOGRADER_ROOT": "/ag", "AUTOGRADER_DRY_RUN": "1"})
     assert "+ chmod -R go-rwx /ag/source" in done.stdout
     assert "site-packages/reference" in done.stdout and "site-packages/autograder" in done.stdout
 
@@ -252,8 +257,9 @@ def test_a_worker_without_a_root_of_its_own_cannot_read_the_quiz_keys_or_the_ref
         for relative in ("quizzes/optimization_quiz.yaml", "reference/optimizers.py"):
             (bundle / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(REPOSITORY / relative, bundle / relative)
-        subprocess.run(["chmod", "-R", "go-rwx", str(bundle / "quizzes"), str(bundle / "reference")],
-                       check=True)
+        subprocess.run(
+            ["chmod", "-R", "go-rwx", str(bundle / "quizzes"), str(bundle / "reference")],
+            check=True)
         paths = [str(bundle / "quizzes" / "optimization_quiz.yaml"),
                  str(bundle / "reference" / "optimizers.py")]
         outcome = _run(ROOT_WITHOUT_SYS_ADMIN, [str(REPOSITORY), "python-readable"],
@@ -288,12 +294,12 @@ def attack(total):
 
 @pytest.mark.parametrize("abi", [0, 4])
 def test_the_scratch_tmpfs_bounds_xattrs_and_inodes(abi, monkeypatch):
-    """HOLE (closed: nr_inodes and no setxattr; high: host memory, hurts every other worker and the grader). The scratch dir is a
-    tmpfs with `size=` but no `nr_inodes=`, so the kernel's default applies: half the RAM pages
-    (here about 3 million inodes). Neither inodes nor user xattrs (tmpfs supports them since
-    Linux 6.6, charged only to the inode space, nr_inodes x 1 KiB) count against `size`, and
-    both are unswappable kernel memory outside RLIMIT_AS. One worker stored 400-700 MB of
-    xattrs per second and made 100,000 empty files per second here, for gigabytes over a
+    """HOLE (closed: nr_inodes and no setxattr; high: host memory, hurts every other worker and the
+    grader). The scratch dir is a tmpfs with `size=` but no `nr_inodes=`, so the kernel's default
+    applies: half the RAM pages (here about 3 million inodes). Neither inodes nor user xattrs (tmpfs
+    supports them since Linux 6.6, charged only to the inode space, nr_inodes x 1 KiB) count against
+    `size`, and both are unswappable kernel memory outside RLIMIT_AS. One worker stored 400-700 MB
+    of xattrs per second and made 100,000 empty files per second here, for gigabytes over a
     grading's 60 s budget, times the number of concurrent workers: the host runs out of memory
     and the OOM killer takes other students' workers or the grader. This test stores 64 MiB of
     xattrs on a 16 MiB scratch.
@@ -333,10 +339,11 @@ def attack(count):
 
 
 def test_posix_timers_are_bounded(monkeypatch):
-    """HOLE (closed: no timer_create; medium: host memory). timer_create(CLOCK_MONOTONIC, SIGEV_NONE) has no rlimit
-    (RLIMIT_SIGPENDING counts only queued signals) and is not in the seccomp deny-list; each
-    timer is a k_itimer in kernel memory, outside RLIMIT_AS. The worker made 150,000 timers a
-    second here, hundreds of MB over a grading's budget per worker. This test makes 50,000.
+    """HOLE (closed: no timer_create; medium: host memory). timer_create(CLOCK_MONOTONIC,
+    SIGEV_NONE) has no rlimit (RLIMIT_SIGPENDING counts only queued signals) and is not in the
+    seccomp deny-list; each timer is a k_itimer in kernel memory, outside RLIMIT_AS. The worker made
+    150,000 timers a second here, hundreds of MB over a grading's budget per worker. This test makes
+    50,000.
 
     Fix: add timer_create (and timer_settime, for good measure) to `_DENIED`: Python's
     `signal.setitimer` uses setitimer(2) and NumPy needs no POSIX timers.

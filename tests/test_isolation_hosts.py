@@ -84,7 +84,8 @@ def _workers_below(parent: int) -> list[int]:
                 fields = stat.read().rsplit(")", 1)[1].split()
             with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
                 command = cmdline.read()
-            is_worker = b"autograder.sandbox.worker" in command or b"autograder.sandbox.zygote" in command
+            is_worker = (b"autograder.sandbox.worker" in command
+                         or b"autograder.sandbox.zygote" in command)
         except OSError:
             continue
         if fields[0] != "Z" and is_worker:
@@ -150,7 +151,8 @@ def inspect(victims, grader):
     tries = []
     for pid in victims + [grader]:
         for name in ("environ", "cmdline", "status", "maps"):
-            tries.append(attempt(f"/proc/{pid}/{name}", lambda: open(f"/proc/{pid}/{name}", "rb").read()))
+            tries.append(attempt(f"/proc/{pid}/{name}",
+                                 lambda: open(f"/proc/{pid}/{name}", "rb").read()))
     try:
         listed = {int(entry) for entry in os.listdir("/proc") if entry.isdigit()}
     except OSError as error:
@@ -177,7 +179,8 @@ def test_a_worker_cannot_stop_kill_trace_or_inspect_a_concurrent_worker_or_the_g
     assert _worked(signals) == [], signals
     report = isolation_report()
     if not any(report[layer] == "on" for layer in ("processes", "filesystem", "landlock_files")):
-        pytest.skip("nothing hides /proc here (no namespaces, no Landlock): see the isolation report")
+        pytest.skip(
+            "nothing hides /proc here (no namespaces, no Landlock): see the isolation report")
     assert _worked(inspected) == [], inspected
 
 
@@ -190,7 +193,8 @@ def planted_key():
     if _libc.syscall(keyctl, KEYCTL_JOIN_SESSION_KEYRING, b"autograder-test") < 0:
         pytest.skip(f"no keyrings here ({os.strerror(ctypes.get_errno())})")
     description, secret = f"autograder-test-{uuid.uuid4().hex}".encode(), uuid.uuid4().hex.encode()
-    serial = _libc.syscall(add_key, b"user", description, secret, len(secret), KEY_SPEC_SESSION_KEYRING)
+    serial = _libc.syscall(add_key, b"user", description, secret, len(secret),
+                           KEY_SPEC_SESSION_KEYRING)
     assert serial > 0, os.strerror(ctypes.get_errno())
     yield serial, description.decode(), secret.decode()
     _libc.syscall(keyctl, KEYCTL_INVALIDATE, serial)
@@ -200,10 +204,13 @@ KEYRING = """
 def keys(serial, description):
     buffer = ctypes.create_string_buffer(4096)
     tries = [
-        attempt("request_key", lambda: libc.syscall(REQUEST_KEY, b"user", description.encode(), None, 0)),
+        attempt("request_key",
+                lambda: libc.syscall(REQUEST_KEY, b"user", description.encode(), None, 0)),
         attempt("keyctl read", lambda: libc.syscall(KEYCTL, 11, serial, buffer, 4096)),
-        attempt("keyctl search @s", lambda: libc.syscall(KEYCTL, 10, -3, b"user", description.encode(), 0)),
-        attempt("keyctl search @u", lambda: libc.syscall(KEYCTL, 10, -4, b"user", description.encode(), 0)),
+        attempt("keyctl search @s",
+                lambda: libc.syscall(KEYCTL, 10, -3, b"user", description.encode(), 0)),
+        attempt("keyctl search @u",
+                lambda: libc.syscall(KEYCTL, 10, -4, b"user", description.encode(), 0)),
         attempt("add_key", lambda: libc.syscall(ADD_KEY, b"user", b"x", b"x", 1, -3)),
     ]
     return tries, buffer.raw.rstrip(b"\\0").decode("latin-1")
@@ -222,7 +229,9 @@ def test_the_planted_key_is_readable_outside_the_sandbox(planted_key):
 @AT_EACH_LEVEL
 def test_a_worker_cannot_read_a_key_in_the_graders_session_keyring(planted_key):
     serial, description, secret = planted_key
-    source = KEYRING + "\ndef run(serial, description):\n    tries, read = keys(serial, description)\n    return [tries, read]\n"
+    source = KEYRING + ("\ndef run(serial, description):\n"
+                        "    tries, read = keys(serial, description)\n"
+                        "    return [tries, read]\n")
     tries, read = _attack(source, "run", serial, description)
     assert _worked(tries) == [], tries
     assert secret not in read
@@ -348,7 +357,8 @@ outcome = {{}}
 for name, call in calls.items():
     try:
         result = call()
-        outcome[name] = os.strerror(ctypes.get_errno()) if isinstance(result, int) and result < 0 else "ok"
+        outcome[name] = (os.strerror(ctypes.get_errno())
+                         if isinstance(result, int) and result < 0 else "ok")
     except OSError as error:
         outcome[name] = error.strerror
 os.kill(os.getpid(), 0)  # its own pid stays allowed
@@ -357,7 +367,8 @@ print(json.dumps(outcome))
 
 
 def test_the_seccomp_filter_alone_stops_every_class_without_namespaces_or_landlock():
-    """What a host with no user namespaces and no Landlock still gets (a locked-down GitHub runner)."""
+    """What a host with no user namespaces and no Landlock still gets (a locked-down GitHub
+    runner)."""
     done = subprocess.run([sys.executable, "-c", SECCOMP_ALONE], capture_output=True, text=True,
                           check=False)
     assert done.returncode == 0, done.stderr
@@ -381,13 +392,15 @@ def test_a_completed_notebook_keeps_full_marks(assignment, tmp_path):
 def test_the_report_names_the_effective_landlock_abi():
     abi = int(os.environ.get("AUTOGRADER_LANDLOCK_ABI", NATIVE))
     report = isolation_report()
-    landlock = {layer: report[layer] for layer in ("landlock_files", "landlock_tcp", "landlock_scopes")}
+    landlock = {layer: report[layer]
+                for layer in ("landlock_files", "landlock_tcp", "landlock_scopes")}
     if abi == NATIVE:
         assert all(state == "on" or f"the kernel has Landlock ABI {NATIVE}" in state
                    for state in landlock.values()), landlock
     elif abi == 0:
         assert set(landlock.values()) == {
-            f"off: the worker uses Landlock ABI 0 (AUTOGRADER_LANDLOCK_ABI=0; the kernel has ABI {NATIVE})"}
+            ("off: the worker uses Landlock ABI 0 (AUTOGRADER_LANDLOCK_ABI=0; "
+             f"the kernel has ABI {NATIVE})")}
     else:
         assert landlock["landlock_files"] == landlock["landlock_tcp"] == "on"
         assert landlock["landlock_scopes"] == (
@@ -401,7 +414,8 @@ def test_the_report_names_the_effective_landlock_abi():
         refused = "off: the grader is not root and this host refuses it a user namespace"
         assert all(report[layer].startswith(refused) for layer in namespaced), report
     assert report["user"] == ("on" if os.geteuid() == 0 else
-                              "off: the grader does not run as root (the worker keeps the grader's uid)")
+                              "off: the grader does not run as root "
+                              "(the worker keeps the grader's uid)")
 
 
 def test_each_root_worker_runs_as_a_uid_of_its_own():
@@ -418,7 +432,8 @@ def test_each_root_worker_runs_as_a_uid_of_its_own():
 OPTIMIZATION = COURSE / "source" / "optimization" / "optimization.ipynb"
 
 
-def test_grade_refuses_with_exit_3_and_writes_nothing_when_a_required_layer_is_off(tmp_path, monkeypatch):
+def test_grade_refuses_with_exit_3_and_writes_nothing_when_a_required_layer_is_off(
+        tmp_path, monkeypatch):
     monkeypatch.setenv("AUTOGRADER_LANDLOCK_ABI", "0")
     results = tmp_path / "results.json"
     done = run_cli("grade", str(OPTIMIZATION), "--assignment", "optimization", "--results",
@@ -435,12 +450,14 @@ def test_the_course_config_can_require_isolation(tmp_path, monkeypatch):
     course = tmp_path / "assignments"
     (course / "source").mkdir(parents=True)
     (course / "source" / "optimization").symlink_to(COURSE / "source" / "optimization")
-    (course / "nbgrader_config.py").write_text('c = get_config()\nc.Autograder.require_isolation = "all"\n')
+    (course / "nbgrader_config.py").write_text(
+        'c = get_config()\nc.Autograder.require_isolation = "all"\n')
     code, _, stderr = invoke_cli("grade", str(OPTIMIZATION), "-a", "optimization", "--course",
                                  str(course), "--results", str(tmp_path / "r.json"))
     assert code == 3 and "landlock_scopes (needs Landlock ABI 6" in stderr
-    code, _, _ = invoke_cli("grade", str(OPTIMIZATION), "-a", "optimization", "--course", str(course),
-                            "--results", str(tmp_path / "r.json"), "--require-isolation", "none", "-q")
+    code, _, _ = invoke_cli("grade", str(OPTIMIZATION), "-a", "optimization", "--course",
+                            str(course), "--results", str(tmp_path / "r.json"),
+                            "--require-isolation", "none", "-q")
     assert code == 0 and (tmp_path / "r.json").exists()
 
 

@@ -92,7 +92,8 @@ def test_fetching_the_grader_puts_the_token_in_no_argument_and_no_file(tmp_path)
     workspace, runner_temp = tmp_path / "workspace", tmp_path / "runner"
     workspace.mkdir()
     runner_temp.mkdir()
-    script = steps_by_name(init(tmp_path / "repo", "-a", "optimization"))["Fetch the grading bundle"]["run"]
+    script = steps_by_name(
+        init(tmp_path / "repo", "-a", "optimization"))["Fetch the grading bundle"]["run"]
     env = {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}", "RUNNER_TEMP": str(runner_temp),
            "GRADER_REPOSITORY": "teacher/grader", "GRADER_TOKEN": "s3cr3t-token"}
     done = subprocess.run(["bash", "-e", "-c", script], cwd=workspace, env=env, capture_output=True,
@@ -130,8 +131,9 @@ def test_workflow_grades_as_root_where_the_runner_allows_sudo(tmp_path):
 def test_workflow_grades_the_notebook_quietly_into_the_runners_temp(tmp_path):
     steps = steps_by_name(init(tmp_path, "--assignment", "optimization"))
     assert _grade_command(steps) == (
-        '${sudo:+sudo -n -E env "PATH=$PATH"} autograder grade optimization.ipynb --assignment optimization --results '
-        '"$RUNNER_TEMP/results.json" --course "$RUNNER_TEMP/grader/assignments" ${GITHUB_ACTOR:+--student "$GITHUB_ACTOR"} -q'
+        '${sudo:+sudo -n -E env "PATH=$PATH"} autograder grade optimization.ipynb '
+        '--assignment optimization --results "$RUNNER_TEMP/results.json" '
+        '--course "$RUNNER_TEMP/grader/assignments" ${GITHUB_ACTOR:+--student "$GITHUB_ACTOR"} -q'
     )
 
 
@@ -139,7 +141,8 @@ def test_workflow_writes_the_job_summary_of_the_public_copy_and_logs_the_points_
     report = steps_by_name(init(tmp_path, "--assignment", "optimization"))["Report"]["run"]
     assert ('autograder ci public "$RUNNER_TEMP/results.json" -o "$RUNNER_TEMP/public/results.json"'
             in report)
-    assert 'autograder ci summary "$RUNNER_TEMP/public/results.json" > "$RUNNER_TEMP/summary.md"' in report
+    assert ('autograder ci summary "$RUNNER_TEMP/public/results.json" > "$RUNNER_TEMP/summary.md"'
+            in report)
     assert 'cat "$RUNNER_TEMP/summary.md" >> "$GITHUB_STEP_SUMMARY"' in report
     assert 'tail -n 1 "$RUNNER_TEMP/summary.md"' in report  # "Points X/Y", for older classrooms
     assert "::notice" not in report  # the reporter makes the one "Autograding complete" annotation
@@ -153,9 +156,11 @@ def test_workflow_uploads_the_public_copy_even_after_a_failed_step(tmp_path):
 
 
 def test_workflow_quotes_a_notebook_path_with_spaces(tmp_path):
-    steps = steps_by_name(init(tmp_path, "-a", "optimization", "--notebook", "work/my notebook.ipynb"))
+    steps = steps_by_name(
+        init(tmp_path, "-a", "optimization", "--notebook", "work/my notebook.ipynb"))
     assert _grade_command(steps).startswith(
-        '${sudo:+sudo -n -E env "PATH=$PATH"} autograder grade \'work/my notebook.ipynb\' --assignment optimization')
+        '${sudo:+sudo -n -E env "PATH=$PATH"} autograder grade \'work/my notebook.ipynb\' '
+        '--assignment optimization')
 
 
 def _reference_lines() -> set[str]:
@@ -202,7 +207,8 @@ def test_init_reads_the_assignment_of_the_notebook_given(tmp_path):
     shutil.copy(SOURCE_NOTEBOOK, tmp_path / "work" / "hw.ipynb")
     steps = steps_by_name(init(tmp_path, "--notebook", "work/hw.ipynb"))
     assert _grade_command(steps).startswith(
-        '${sudo:+sudo -n -E env "PATH=$PATH"} autograder grade work/hw.ipynb --assignment optimization ')
+        '${sudo:+sudo -n -E env "PATH=$PATH"} autograder grade work/hw.ipynb '
+        '--assignment optimization ')
 
 
 def test_init_refuses_to_overwrite_without_force(tmp_path):
@@ -214,7 +220,8 @@ def test_init_refuses_to_overwrite_without_force(tmp_path):
 
 
 def test_init_rejects_an_unknown_assignment(tmp_path):
-    assert_usage_error(run("ci", "init", "--dest", str(tmp_path), "-a", "optimisation"), "unknown assignment")
+    assert_usage_error(run("ci", "init", "--dest", str(tmp_path), "-a", "optimisation"),
+                       "unknown assignment")
     assert not (tmp_path / WORKFLOW).exists()
 
 
@@ -222,9 +229,15 @@ def test_init_without_assignment_or_tagged_notebook_is_a_usage_error(tmp_path):
     assert_usage_error(run("ci", "init", "--dest", str(tmp_path)), "--assignment")
 
 
-@pytest.mark.parametrize("notebook", ["../optimization.ipynb", "/abs/optimization.ipynb", "a;rm -rf ~.ipynb", "x\ny.ipynb"])
+@pytest.mark.parametrize(
+    "notebook",
+    ["../optimization.ipynb", "/abs/optimization.ipynb", "a;rm -rf ~.ipynb", "x\ny.ipynb"],
+)
 def test_init_rejects_a_notebook_path_outside_or_unsafe(tmp_path, notebook):
-    assert_usage_error(run("ci", "init", "--dest", str(tmp_path), "-a", "optimization", "--notebook", notebook), "notebook")
+    assert_usage_error(
+        run("ci", "init", "--dest", str(tmp_path), "-a", "optimization", "--notebook", notebook),
+        "notebook",
+    )
     assert not (tmp_path / WORKFLOW).exists()
 
 
@@ -235,18 +248,22 @@ def results(*tests: tuple[str, float, float, str], visibility: str = "visible") 
     return {
         "score": sum(test[1] for test in tests),
         "max_score": sum(test[2] for test in tests),
-        "output": "optimization: ... points.\nHidden cases drawn with seed 7 (reproduce with --seed 7).",
+        "output": ("optimization: ... points.\n"
+                   "Hidden cases drawn with seed 7 (reproduce with --seed 7)."),
         "tests": [
-            {"name": name, "score": score, "max_score": top, "output": output, "visibility": visibility}
+            {"name": name, "score": score, "max_score": top, "output": output,
+             "visibility": visibility}
             for name, score, top, output in tests
         ],
         "extra_data": {"assignment": "optimization"},
     }
 
 
-FULL = results(("update_lr", 1, 1, "4/4 hidden checks passed"), ("initialize_adam", 1, 1, "3/3 hidden checks passed"))
+FULL = results(("update_lr", 1, 1, "4/4 hidden checks passed"),
+               ("initialize_adam", 1, 1, "3/3 hidden checks passed"))
 PARTIAL = results(
-    ("update_parameters_with_adam", 1.5, 3, "2/4 hidden checks passed\n\u2714 t = 1\n\u2718 t = 5000: no bias correction"),
+    ("update_parameters_with_adam", 1.5, 3,
+     "2/4 hidden checks passed\n\u2714 t = 1\n\u2718 t = 5000: no bias correction"),
     ("update_lr", 1, 1, "4/4 hidden checks passed"),
     ("schedule_lr_decay", 0, 1.5, "schedule_lr_decay is not implemented yet"),
 )
@@ -281,7 +298,8 @@ def test_summary_keeps_a_table_cell_on_one_line():
 
 
 def test_summary_hides_the_feedback_of_results_not_yet_visible():
-    text = markdown(results(("most_variance", 0, 1, "Wrong. The answer is A."), visibility="after_due_date"))
+    text = markdown(results(("most_variance", 0, 1, "Wrong. The answer is A."),
+                            visibility="after_due_date"))
     assert "The answer is A" not in text and HIDDEN in text
 
 
@@ -321,7 +339,8 @@ def test_the_report_step_is_the_runner_and_the_official_reporter_reads_its_resul
     assert 'echo "result=$result" >> "$GITHUB_OUTPUT"' in runner["run"]
     assert reporter["uses"] == REPORTER
     assert reporter["with"] == {"runners": RUNNER_ID}
-    assert reporter["env"] == {f"{RUNNER_ID.upper()}_RESULTS": f"${{{{ steps.{RUNNER_ID}.outputs.result }}}}"}
+    assert reporter["env"] == {
+        f"{RUNNER_ID.upper()}_RESULTS": f"${{{{ steps.{RUNNER_ID}.outputs.result }}}}"}
     assert names.index("Report") < names.index("Report to GitHub Classroom") == len(names) - 1
 
 
@@ -340,14 +359,16 @@ def test_the_workflow_is_valid_against_githubs_workflow_schema(tmp_path):
 
 def test_the_schema_check_refuses_a_broken_workflow(tmp_path):
     """The control: the same workflow with a step that is neither `run` nor `uses` is refused."""
-    text = init(tmp_path, "--assignment", "optimization").replace("uses: " + REPORTER, "use: " + REPORTER)
+    text = init(tmp_path, "--assignment", "optimization").replace(
+        "uses: " + REPORTER, "use: " + REPORTER)
     (tmp_path / WORKFLOW).write_text(text, encoding="utf-8")
     done = _check_workflow(tmp_path / WORKFLOW)
     assert done.returncode == 1 and "'uses' is a required property" in done.stdout
 
 
 def _check_workflow(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(VENV_BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(path)],
+    return subprocess.run([str(VENV_BIN / "check-jsonschema"), "--builtin-schema",
+                           "vendor.github-workflows", str(path)],
                           capture_output=True, text=True, timeout=120, check=False)
 
 
@@ -394,17 +415,21 @@ def test_result_prints_the_base64_document_whose_points_match_the_summary(tmp_pa
 
 def test_result_is_a_runner_document_with_the_first_failing_check_as_message():
     document = runner_result(PARTIAL)
-    assert {key: document[key] for key in ("version", "status", "max_score")} == {"version": 1, "status": "fail", "max_score": 5.5}
+    assert ({key: document[key] for key in ("version", "status", "max_score")}
+            == {"version": 1, "status": "fail", "max_score": 5.5})
     adam = document["tests"][0]
     assert adam == {"name": "update_parameters_with_adam", "status": "fail", "score": 1.5,
-                    "message": "\u2718 t = 5000: no bias correction", "test_code": "", "filename": "", "line_no": 0}
+                    "message": "\u2718 t = 5000: no bias correction", "test_code": "",
+                    "filename": "", "line_no": 0}
     assert runner_result(FULL)["status"] == "pass"
 
 
 def test_result_holds_back_unpublished_results_as_one_test_with_their_points():
-    quiz = results(("most_variance", 1, 1, "Correct: A"), ("not_true_gradient_descent", 0, 1, "Wrong: the key is C"),
+    quiz = results(("most_variance", 1, 1, "Correct: A"),
+                   ("not_true_gradient_descent", 0, 1, "Wrong: the key is C"),
                    visibility="after_due_date")
-    quiz["tests"].append({"name": "update_lr", "score": 1, "max_score": 2, "output": "1/2 checks", "visibility": "visible"})
+    quiz["tests"].append({"name": "update_lr", "score": 1, "max_score": 2, "output": "1/2 checks",
+                          "visibility": "visible"})
     quiz["score"], quiz["max_score"] = 2, 4
     document = runner_result(quiz)
     assert [(test["name"], test["score"], test["message"]) for test in document["tests"]] == [
@@ -415,13 +440,16 @@ def test_result_holds_back_unpublished_results_as_one_test_with_their_points():
 
 
 def test_result_of_a_file_the_grader_could_not_fill_is_an_error_that_says_why():
-    document = runner_result({"score": 0, "output": "The autograder stopped.\nTell the course staff.", "tests": []})
+    document = runner_result(
+        {"score": 0, "output": "The autograder stopped.\nTell the course staff.", "tests": []})
     assert document["status"] == "error"
-    assert [(test["status"], test["message"]) for test in document["tests"]] == [("error", "Tell the course staff.")]
+    assert ([(test["status"], test["message"]) for test in document["tests"]]
+            == [("error", "Tell the course staff.")])
 
 
 def test_result_keeps_every_hostile_string_on_one_line_of_plain_text(tmp_path):
-    hostile = results(("update_lr\n::error::forged", 0, 1, "\x1b[2J::add-mask::token\r\n::error::two"))
+    hostile = results(
+        ("update_lr\n::error::forged", 0, 1, "\x1b[2J::add-mask::token\r\n::error::two"))
     hostile["tests"].append("not a test")
     _, lines = reporter_reads(_result_of(hostile, tmp_path))
     assert lines == ["❌ update_lr\\n::error::forged"]
@@ -439,15 +467,18 @@ def test_the_report_step_writes_the_summary_the_output_and_the_points_line(tmp_p
     """The Report step's script, run by bash with this project's `autograder`, on a real grade."""
     runner_temp = tmp_path / "runner"
     runner_temp.mkdir()
-    graded = subprocess.run([str(VENV_BIN / "autograder"), "grade", str(REPO / "autograder/samples/optimization_mistakes.py"),
-                             "-a", "optimization", "--results", str(runner_temp / "results.json"), "-q"],
+    graded = subprocess.run([str(VENV_BIN / "autograder"), "grade",
+                             str(REPO / "autograder/samples/optimization_mistakes.py"),
+                             "-a", "optimization", "--results", str(runner_temp / "results.json"),
+                             "-q"],
                             capture_output=True, text=True, timeout=120, check=False)
     assert graded.returncode == 0, graded.stderr
     script = steps_by_name(init(tmp_path / "repo", "-a", "optimization"))["Report"]["run"]
     env = {"PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}", "RUNNER_TEMP": str(runner_temp),
-           "GITHUB_OUTPUT": str(tmp_path / "output"), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")}
-    done = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+           "GITHUB_OUTPUT": str(tmp_path / "output"),
+           "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")}
+    done = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "Points 11.75/15\n"
     assert (tmp_path / "summary").read_text().endswith("Points 11.75/15\n")

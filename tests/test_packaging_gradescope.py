@@ -64,7 +64,8 @@ def unpack(bundle: Path, root: Path) -> Path:
 def run_autograder(root: Path, path: str) -> subprocess.CompletedProcess:
     env = {"PATH": path, "AUTOGRADER_ROOT": str(root), "HOME": str(root), "LANG": "C.UTF-8"}
     return subprocess.run(
-        [str(root / "source" / "run_autograder")], check=False, env=env, capture_output=True, text=True, timeout=300
+        [str(root / "source" / "run_autograder")],
+        check=False, env=env, capture_output=True, text=True, timeout=300,
     )
 
 
@@ -90,15 +91,18 @@ def test_scripts_are_at_the_root_and_executable(bundle):
 def test_zip_holds_the_package_sources_and_the_assignment_source(bundle):
     names = set(zipfile.ZipFile(bundle).namelist())
     assert {
-        "pyproject.toml", "README.md", "reference/optimizers.py", "autograder/cli.py", "autograder/selfcheck.py",
-        "autograder/packaging/templates/run_autograder", "assignments/source/optimization/optimization.ipynb",
+        "pyproject.toml", "README.md", "reference/optimizers.py", "autograder/cli.py",
+        "autograder/selfcheck.py", "autograder/packaging/templates/run_autograder",
+        "assignments/source/optimization/optimization.ipynb",
     } <= names
-    assert not [name for name in names if name.startswith(("quizzes/", "assignments/source/initialization", "tests/"))]
+    assert not [name for name in names
+                if name.startswith(("quizzes/", "assignments/source/initialization", "tests/"))]
 
 
 def test_zip_leaves_out_caches_and_environments(bundle):
     names = zipfile.ZipFile(bundle).namelist()
-    assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc") or ".venv" in name]
+    assert not [name for name in names
+                if "__pycache__" in name or name.endswith(".pyc") or ".venv" in name]
 
 
 def test_zip_is_deterministic(bundle, tmp_path):
@@ -113,10 +117,13 @@ def test_bundle_skips_nbgrader_student_data_and_caches(tmp_path):
     for name in [
         "pyproject.toml", "README.md", "reference/optimizers.py", "autograder/cli.py",
         "assignments/source/optimization/optimization.ipynb",
-        "autograder/__pycache__/cli.cpython-311.pyc", "autograder/.pytest_cache/v", "reference/x.egg-info/PKG-INFO",
+        "autograder/__pycache__/cli.cpython-311.pyc", "autograder/.pytest_cache/v",
+        "reference/x.egg-info/PKG-INFO",
         "assignments/source/optimization/.ipynb_checkpoints/optimization-checkpoint.ipynb",
-        "assignments/source/optimization/gradebook.db", "assignments/source/optimization/release/x.ipynb",
-        "assignments/source/optimization/submitted/alice/optimization.ipynb", "assignments/gradebook.db",
+        "assignments/source/optimization/gradebook.db",
+        "assignments/source/optimization/release/x.ipynb",
+        "assignments/source/optimization/submitted/alice/optimization.ipynb",
+        "assignments/gradebook.db",
         "assignments/release/optimization/optimization.ipynb", ".venv/bin/python",
     ]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -168,11 +175,13 @@ def test_missing_id_is_a_usage_error():
 def test_setup_installs_python_and_the_bundled_grader(bundle, tmp_path):
     root = unpack(bundle, tmp_path)
     done = subprocess.run(
-        [str(root / "source" / "setup.sh")], env={"PATH": os.defpath, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_DRY_RUN": "1"},
+        [str(root / "source" / "setup.sh")],
+        env={"PATH": os.defpath, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_DRY_RUN": "1"},
         capture_output=True, text=True, timeout=60, check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "apt-get install -y --no-install-recommends python3 python3-pip python3-venv" in done.stdout
+    assert ("apt-get install -y --no-install-recommends python3 python3-pip python3-venv"
+            in done.stdout)
     assert f"+ python3 -m venv {root}/venv" in done.stdout
     assert f"{root}/venv/bin/python -m pip install --quiet {root}/source" in done.stdout
 
@@ -197,7 +206,8 @@ def test_a_notebook_deep_in_a_repository_submission_is_found(bundle, tmp_path):
     root = unpack(bundle, tmp_path)
     (root / "submission" / "repo" / "scratch").mkdir(parents=True)
     _submit_completed(root / "submission" / "repo" / "optimization.ipynb")
-    (root / "submission" / "repo" / "scratch" / "playground.ipynb").write_text("{}", encoding="utf-8")
+    (root / "submission" / "repo" / "scratch" / "playground.ipynb").write_text(
+        "{}", encoding="utf-8")
     (root / "submission" / "repo" / "README.md").write_text("mine", encoding="utf-8")
     run_autograder(root, f"{VENV_BIN}:{os.defpath}")
     assert results_of(root)["score"] == 15
@@ -227,12 +237,14 @@ def test_without_a_working_grader_results_json_still_says_what_happened(bundle, 
 def test_a_quiz_bundle_grades_answers_with_its_own_key(tmp_path):
     root = unpack(build("optimization_quiz", tmp_path / "quiz.zip"), tmp_path / "autograder")
     (root / "submission").mkdir()
-    shutil.copy(REPO / "autograder/samples/optimization_quiz_answers.py", root / "submission" / "answers.py")
+    shutil.copy(REPO / "autograder/samples/optimization_quiz_answers.py",
+                root / "submission" / "answers.py")
     run_autograder(root, f"{VENV_BIN}:{os.defpath}")
     results = results_of(root)
     assert results["extra_data"]["assignment"] == "optimization_quiz"
     assert 0 < results["score"] <= results["max_score"]
-    assert {test["name"] for test in results["tests"]} >= {"most_variance", "not_true_gradient_descent"}
+    assert ({test["name"] for test in results["tests"]}
+            >= {"most_variance", "not_true_gradient_descent"})
 
 
 # --- Gradescope, for real: setup.sh builds the image, run_autograder grades ---------------------
@@ -255,12 +267,14 @@ def _run_setup(bundle: Path, image: Path, fake_bin: Path) -> None:
     fake_bin.mkdir(exist_ok=True)
     (fake_bin / "apt-get").write_text(FAKE_APT_GET, encoding="utf-8")
     (fake_bin / "apt-get").chmod(0o755)
-    env = {key: value for key, value in os.environ.items() if key not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
     env |= {"PATH": f"{fake_bin}{os.pathsep}{SYSTEM_PATH}", "AUTOGRADER_ROOT": str(image),
             "APT_LOG": str(image / "apt.log")}
-    done = subprocess.run([str(image / "source" / "setup.sh")], cwd=image, env=env, capture_output=True,
-                          text=True, timeout=900, check=False)
-    (image / "setup.log").write_text(f"exit {done.returncode}\n{done.stdout}\n{done.stderr}", encoding="utf-8")
+    done = subprocess.run([str(image / "source" / "setup.sh")], cwd=image, env=env,
+                          capture_output=True, text=True, timeout=900, check=False)
+    (image / "setup.log").write_text(f"exit {done.returncode}\n{done.stdout}\n{done.stderr}",
+                                     encoding="utf-8")
 
 
 @pytest.fixture(scope="session")
@@ -294,8 +308,8 @@ def graded_in_image(image: Path, root: Path, submission: dict[str, bytes]) -> di
     for name, data in submission.items():
         (root / "submission" / name).write_bytes(data)
     env = {"PATH": SYSTEM_PATH, "HOME": str(root), "LANG": "C.UTF-8", "AUTOGRADER_ROOT": str(root)}
-    done = subprocess.run([str(root / "source" / "run_autograder")],
-                          cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run([str(root / "source" / "run_autograder")], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     return results_of(root)
 
@@ -303,26 +317,33 @@ def graded_in_image(image: Path, root: Path, submission: dict[str, bytes]) -> di
 @pytest.mark.gradescope_image
 def test_setup_installs_the_grader_into_a_fresh_venv_for_root_only(gradescope_image):
     apt = (gradescope_image / "apt.log").read_text(encoding="utf-8").splitlines()
-    assert apt == ["update", "install -y --no-install-recommends python3 python3-pip python3-venv libseccomp2"]
+    assert apt == [
+        "update",
+        "install -y --no-install-recommends python3 python3-pip python3-venv libseccomp2",
+    ]
     venv = gradescope_image / "venv"
     assert (venv / "pyvenv.cfg").is_file() and os.access(venv / "bin" / "autograder", os.X_OK)
     (site_packages,) = venv.glob("lib/python3*/site-packages")
-    for private in (gradescope_image / "source", site_packages / "reference", site_packages / "autograder"):
+    for private in (gradescope_image / "source", site_packages / "reference",
+                    site_packages / "autograder"):
         assert stat.S_IMODE(private.stat().st_mode) & 0o077 == 0, private
-    assert stat.S_IMODE((site_packages / "numpy").stat().st_mode) & 0o005 == 0o005  # the worker imports it
+    # the worker imports it
+    assert stat.S_IMODE((site_packages / "numpy").stat().st_mode) & 0o005 == 0o005
 
 
 @pytest.mark.gradescope_image
 def test_the_image_gives_a_completed_notebook_full_marks(gradescope_image, tmp_path):
     notebook = nbformat.writes(source_notebook("optimization")).encode()
-    results = graded_in_image(gradescope_image, tmp_path / "autograder", {"optimization.ipynb": notebook})
+    results = graded_in_image(gradescope_image, tmp_path / "autograder",
+                              {"optimization.ipynb": notebook})
     assert results["score"] == results["max_score"] == 15
     assert all(test["score"] == test["max_score"] for test in results["tests"])
 
 
 @pytest.mark.gradescope_image
 def test_the_image_gives_a_damaged_notebook_zero_and_says_why(gradescope_image, tmp_path):
-    results = graded_in_image(gradescope_image, tmp_path / "autograder", {"optimization.ipynb": DAMAGED_NOTEBOOK})
+    results = graded_in_image(gradescope_image, tmp_path / "autograder",
+                              {"optimization.ipynb": DAMAGED_NOTEBOOK})
     assert results["score"] == 0 and results["max_score"] == 15 and len(results["tests"]) == 10
     assert "optimization.ipynb is not a valid notebook (its JSON is damaged)" in results["output"]
 

@@ -34,9 +34,12 @@ SPEC_EXAMPLE = {
     "extra_data": {},
     "tests": [
         {
-            "score": 2.0, "max_score": 2.0, "status": "passed", "name": "Your name here", "name_format": "text",
-            "number": "1.1", "output": "Giant multiline string that will be placed in a <pre> tag and collapsed by default",
-            "output_format": "text", "tags": ["tag1", "tag2", "tag3"], "visibility": "visible", "extra_data": {},
+            "score": 2.0, "max_score": 2.0, "status": "passed", "name": "Your name here",
+            "name_format": "text", "number": "1.1",
+            "output": ("Giant multiline string that will be placed in a <pre> tag and collapsed "
+                       "by default"),
+            "output_format": "text", "tags": ["tag1", "tag2", "tag3"], "visibility": "visible",
+            "extra_data": {},
         },
     ],
     "leaderboard": [
@@ -111,6 +114,7 @@ def test_every_kind_of_result_the_grader_writes_is_valid(tmp_path, assignment, s
     elif submission == "empty folder":
         submission = tmp_path / "submission"
         submission.mkdir()
-    done = run_cli("grade", str(submission), "--assignment", assignment, "--results", str(tmp_path / "results.json"), "-q")
+    done = run_cli("grade", str(submission), "--assignment", assignment,
+                   "--results", str(tmp_path / "results.json"), "-q")
     assert done.returncode == 0, done.stderr
     read_results(tmp_path / "results.json")  # the schema, then this grader's own rules

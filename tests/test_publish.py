@@ -28,7 +28,8 @@ def _close(a: object, b: object) -> bool:
 @pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
 def test_shipped_selfcheck_module_is_the_graders(assignment):
     shipped = (SOURCE / assignment / "selfcheck.py").read_text(encoding="utf-8")
-    assert shipped == Path(selfcheck.__file__).read_text(encoding="utf-8"), "run `autograder selfcheck build`"
+    assert shipped == Path(selfcheck.__file__).read_text(encoding="utf-8"), (
+        "run `autograder selfcheck build`")
 
 
 @pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))

@@ -44,7 +44,8 @@ VALID_BANK = {
         {
             "id": "decayed",
             "type": "numeric",
-            "prompt": "From {learning_rate0}, decay {decay_rate} every {time_interval}: epoch {epoch_num}?",
+            "prompt": ("From {learning_rate0}, decay {decay_rate} every {time_interval}: "
+                       "epoch {epoch_num}?"),
             "parameters": {
                 "learning_rate0": {"values": [0.1, 0.01]},
                 "decay_rate": {"values": [0.5, 1]},
@@ -228,7 +229,8 @@ ERROR_CASES = {
         "shuffle",
         "only choice items are shuffled",
     ),
-    "numeric without tolerance": (_delete(3, "tolerance"), "'decayed' (#4)", "tolerance", "missing"),
+    "numeric without tolerance": (
+        _delete(3, "tolerance"), "'decayed' (#4)", "tolerance", "missing"),
     "numeric without explanation": (
         _delete(3, "explanation"),
         "'decayed' (#4)",
@@ -270,7 +272,8 @@ ERROR_CASES = {
         lambda bank: bank["items"][3]["parameters"].update(time_interval={"values": [0, 10]}),
         "'decayed' (#4)",
         "parameters.time_interval",
-        "time_interval = 0 is outside where the answer is defined (time_interval must be an integer >= 1)",
+        ("time_interval = 0 is outside where the answer is defined "
+         "(time_interval must be an integer >= 1)"),
     ),
     "a non-positive learning rate": (
         lambda bank: bank["items"][3]["parameters"].update(learning_rate0={"values": [0.1, -0.1]}),
@@ -297,13 +300,15 @@ ERROR_CASES = {
         "min 9 is above max 1",
     ),
     "both values and a range": (
-        lambda bank: bank["items"][3]["parameters"].update(epoch_num={"values": [1], "min": 0, "max": 1}),
+        lambda bank: bank["items"][3]["parameters"].update(
+            epoch_num={"values": [1], "min": 0, "max": 1}),
         "'decayed' (#4)",
         "parameters.epoch_num",
         "either values (a list) or min and max",
     ),
     "a value that is not finite": (
-        lambda bank: bank["items"][3]["parameters"].update(decay_rate={"values": [1, float("inf")]}),
+        lambda bank: bank["items"][3]["parameters"].update(
+            decay_rate={"values": [1, float("inf")]}),
         "'decayed' (#4)",
         "parameters.decay_rate",
         "inf is not a finite number",

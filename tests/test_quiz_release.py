@@ -104,7 +104,8 @@ def test_the_release_holds_the_salt_but_not_the_course_secret(release):
     files = _released_bytes(release, quiz_id)
     assert json.loads(files[release / quiz_id / "quizvariants.json"])["salt"] == salt
     for path, data in files.items():
-        assert secret not in data and secret.decode() not in data.decode(), f"{path} holds the secret"
+        assert secret not in data and secret.decode() not in data.decode(), (
+            f"{path} holds the secret")
     assert not [path for path in release.rglob("*") if SECRET_FILE in path.name]
 
 

@@ -117,7 +117,8 @@ def test_build_is_deterministic_and_reports_unchanged_files(tmp_path):
     first = build_quiz(OPTIMIZATION, tmp_path)
     path = notebook_path("optimization_quiz", tmp_path)
     assert path == tmp_path / "source" / "optimization_quiz" / "optimization_quiz.ipynb"
-    assert set(first) == {path, *(path.parent / name for name in VARIANT_FILES)} and all(first.values())
+    assert (set(first) == {path, *(path.parent / name for name in VARIANT_FILES)}
+            and all(first.values()))
     snapshot = {p: p.read_bytes() for p in first}
     second = build_quiz(OPTIMIZATION, tmp_path)
     assert not any(second.values())
@@ -197,7 +198,8 @@ def test_the_format_check_rejects_what_the_grader_would_not_fully_read(value, ki
 
 
 def test_ruff_format_leaves_the_notebooks_unchanged(tmp_path):
-    """Colleagues format the tree with ruff; the generated notebooks must survive it byte for byte."""
+    """Colleagues format the tree with ruff; the generated notebooks must survive it byte for
+    byte."""
     ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
     if ruff is None:
         pytest.skip("ruff is not installed")

@@ -256,7 +256,8 @@ def test_the_slides_keys_earn_full_marks():
         "different_influence": ["A", "D"],
     }
     results = score_quiz(OPTIMIZATION, key)
-    assert all(r.score == r.max_score for r in results if not OPTIMIZATION.item(r.item_id).per_student)
+    assert all(r.score == r.max_score for r in results
+               if not OPTIMIZATION.item(r.item_id).per_student)
 
 
 # --- properties of the net-correct rule -----------------------------------------------------

@@ -101,7 +101,8 @@ def test_each_student_gets_full_marks_for_their_own_answers_and_not_for_the_othe
 
 def test_the_variant_is_the_same_on_every_draw():
     assert variants(ALICE) == variants(ALICE)
-    assert variants_for(QUIZ, "ff" * 32, ALICE) != variants(ALICE)  # another course, another variant
+    # another course, another variant
+    assert variants_for(QUIZ, "ff" * 32, ALICE) != variants(ALICE)
 
 
 def test_orders_and_numbers_spread_over_a_class():
@@ -119,9 +120,11 @@ def test_the_scores_record_the_banks_letters_and_the_variant():
     shown = answers_of(ALICE)[SHUFFLED.id]
     score = score_item(SHUFFLED, shown, QUIZ, variant)
     assert score.picked == SHUFFLED.answer  # the bank's letter, whatever was shown
-    assert score.variant == {"student": ALICE, "order": [SHUFFLED.letters[i] for i in variant.order]}
+    assert score.variant == {"student": ALICE,
+                             "order": [SHUFFLED.letters[i] for i in variant.order]}
     numeric = score_item(NUMERIC, 0.5, QUIZ, variants(ALICE)[NUMERIC.id])
-    assert numeric.variant == {"student": ALICE, "parameters": dict(variants(ALICE)[NUMERIC.id].values)}
+    assert numeric.variant == {"student": ALICE,
+                               "parameters": dict(variants(ALICE)[NUMERIC.id].values)}
     assert numeric.picked == ()
 
 
@@ -188,7 +191,8 @@ def test_numeric_answers_are_read_strictly(given, score, says):
 
 def test_an_answer_of_several_numbers_scores_each_and_names_which_is_right():
     item = dataclasses.replace(
-        NUMERIC, id="batches", function="mini_batches", prompt="{m} examples, size {mini_batch_size}",
+        NUMERIC, id="batches", function="mini_batches",
+        prompt="{m} examples, size {mini_batch_size}",
         parameters={"m": {"min": 1, "max": 5000}, "mini_batch_size": {"values": [32, 64, 128]}},
     )
     variant = variants_for(dataclasses.replace(QUIZ, items=(item,)), SALT, ALICE)[item.id]
@@ -196,8 +200,8 @@ def test_an_answer_of_several_numbers_scores_each_and_names_which_is_right():
     assert score_item(item, [int(count), int(last)], QUIZ, variant).score == 2.0
     half = score_item(item, [int(count), int(last) + 1], QUIZ, variant)
     assert half.score == 1.0
-    assert half.feedback.startswith("Partially correct: the number of mini-batches right, the size of "
-                                    "the last mini-batch not within the tolerance.")
+    assert half.feedback.startswith("Partially correct: the number of mini-batches right, "
+                                    "the size of the last mini-batch not within the tolerance.")
     assert "expected a list of 2 numbers" in score_item(item, count, QUIZ, variant).feedback
 
 
@@ -269,7 +273,8 @@ def test_the_committed_variant_files_are_up_to_date(tmp_path):
     source = REPO / "assignments" / "source" / QUIZ_ID
     shutil.copytree(source, tmp_path / "source" / QUIZ_ID)
     changed = build_quiz(QUIZ, tmp_path)
-    assert not any(changed.values()), f"stale: {[str(p) for p, c in changed.items() if c]}: run `autograder quiz build`"
+    assert not any(changed.values()), (
+        f"stale: {[str(p) for p, c in changed.items() if c]}: run `autograder quiz build`")
     assert not (tmp_path / SECRET_FILE).exists()  # the kept salt needs no secret
 
 
@@ -288,7 +293,8 @@ def test_the_notebook_holds_neither_the_salt_nor_anything_that_depends_on_it(cou
 
 
 def test_a_missing_salt_is_a_message_that_says_what_to_run(tmp_path):
-    with pytest.raises(ValueError, match=r"is missing: run `autograder quiz build optimization_quiz`"):
+    with pytest.raises(ValueError,
+                       match=r"is missing: run `autograder quiz build optimization_quiz`"):
         student_variants(QUIZ, tmp_path, ALICE)
     (tmp_path / "source" / QUIZ_ID).mkdir(parents=True)
     data_path(tmp_path, QUIZ_ID).write_text('{"quiz": "optimization_quiz", "salt": "0"}')
@@ -306,7 +312,8 @@ def test_what_the_notebook_shows_is_the_variant_the_grader_grades(course, capsys
         graded = variants(student)
         shown = repr(seen.show(SHUFFLED.id)).splitlines()[1:]
         bank_of = graded[SHUFFLED.id].bank_letters(SHUFFLED)
-        assert shown == [f"{letter}. {SHUFFLED.choices[bank_of[letter]]}" for letter in SHUFFLED.letters]
+        assert shown == [f"{letter}. {SHUFFLED.choices[bank_of[letter]]}"
+                         for letter in SHUFFLED.letters]
         question = repr(seen.show(NUMERIC.id))
         for name, value in graded[NUMERIC.id].values.items():
             assert f"{name}" not in question.split("\n", 1)[1] and str(value) in question
@@ -316,7 +323,8 @@ def test_what_the_notebook_shows_is_the_variant_the_grader_grades(course, capsys
 def test_the_notebook_takes_the_id_from_jupyterhub_else_asks_once(course, monkeypatch):
     data = data_path(course, QUIZ_ID)
     monkeypatch.setenv("JUPYTERHUB_USER", BOB)
-    monkeypatch.setattr("builtins.input", lambda prompt: pytest.fail("asked although JupyterHub says"))
+    monkeypatch.setattr("builtins.input",
+                        lambda prompt: pytest.fail("asked although JupyterHub says"))
     assert QuizVariant(QUIZ_ID, data=data).student == BOB
     monkeypatch.delenv("JUPYTERHUB_USER")
     asked = []
@@ -331,7 +339,8 @@ def test_a_notebook_that_cannot_ask_says_how_to_give_the_id(course, monkeypatch)
     monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
 
     def no_stdin(prompt):
-        raise RuntimeError("raw_input was called, but this frontend does not support input requests")
+        raise RuntimeError(
+            "raw_input was called, but this frontend does not support input requests")
 
     monkeypatch.setattr("builtins.input", no_stdin)
     with pytest.raises(StudentIdError, match='JUPYTERHUB_USER is not set .* student="your id"'):
@@ -364,7 +373,8 @@ def _grade(course: Path, student: str, notebook: nbformat.NotebookNode) -> dict:
 
 
 def test_a_notebook_that_claims_another_id_is_graded_as_the_student_it_is_filed_under(course):
-    """Alice's notebook answers bob's variant and says it is bob's three ways: the grade is alice's."""
+    """Alice's notebook answers bob's variant and says it is bob's three ways: the grade is
+    alice's."""
     claims = (
         "import os\n"
         "os.environ['JUPYTERHUB_USER'] = 'bob'\n"
@@ -372,7 +382,8 @@ def test_a_notebook_that_claims_another_id_is_graded_as_the_student_it_is_filed_
     )
     results = _grade(course, ALICE, _notebook(course, answers_of(BOB), before=claims))
     tests = named_tests(results)
-    assert {name: tests[name]["score"] for name in PER_STUDENT} == {SHUFFLED.id: 0.0, NUMERIC.id: 0.0}
+    assert ({name: tests[name]["score"] for name in PER_STUDENT}
+            == {SHUFFLED.id: 0.0, NUMERIC.id: 0.0})
     assert tests[SHUFFLED.id]["extra_data"]["variant"]["student"] == ALICE
     assert "student id 'alice'" in tests[NUMERIC.id]["output"]
     own = _grade(course, BOB, _notebook(course, answers_of(BOB), before=claims))
@@ -384,7 +395,8 @@ def test_a_notebook_edited_to_show_other_numbers_is_graded_on_the_real_ones(cour
     then shows; the grader never reads the submission's copy."""
     edited = json.loads(data_path(course, QUIZ_ID).read_text())
     edited["salt"] = "00" * 32
-    edited["items"][NUMERIC.id]["parameters"] = {name: {"values": [1]} for name in NUMERIC.parameters}
+    edited["items"][NUMERIC.id]["parameters"] = {name: {"values": [1]}
+                                                 for name in NUMERIC.parameters}
     seen = QuizVariant(QUIZ_ID, student=ALICE, data=_write(tmp_path / "quizvariants.json", edited))
     assert "Your numbers" in repr(seen.show(NUMERIC.id))
     shown_answer = 1 / (1 + 1 * (1 // 1))  # what the edited data shows: every parameter 1
@@ -399,13 +411,16 @@ def test_a_regrade_gives_the_same_variant_and_score(course):
     notebook = _notebook(course, answers_of(ALICE))
     first, second = _grade(course, ALICE, notebook), _grade(course, ALICE, notebook)
     assert first["score"] == second["score"] == first["max_score"]
-    assert [t.get("extra_data") for t in first["tests"]] == [t.get("extra_data") for t in second["tests"]]
+    assert ([t.get("extra_data") for t in first["tests"]]
+            == [t.get("extra_data") for t in second["tests"]])
 
 
-def test_a_student_folder_that_is_not_a_usable_id_gets_a_clear_message_and_the_rest_is_graded(course):
+def test_a_student_folder_that_is_not_a_usable_id_gets_a_clear_message_and_the_rest_is_graded(
+        course):
     results = _grade(course, "mallory\u202e", _notebook(course, answers_of(ALICE)))
     tests = named_tests(results)
-    assert {name: tests[name]["score"] for name in PER_STUDENT} == {SHUFFLED.id: 0.0, NUMERIC.id: 0.0}
+    assert ({name: tests[name]["score"] for name in PER_STUDENT}
+            == {SHUFFLED.id: 0.0, NUMERIC.id: 0.0})
     assert "holds U+202E, an invisible or control character" in tests[SHUFFLED.id]["output"]
     assert tests["most_variance"]["score"] == 1.0
 
@@ -452,5 +467,6 @@ def test_grade_with_a_malformed_student_is_a_one_line_usage_error(course, tmp_pa
     code, _, stderr = invoke_cli("grade", str(sheet), "-a", QUIZ_ID, "--course", str(course),
                                  "--student", student, "--results", str(out))
     assert code == 2 and not out.exists()
-    assert len(stderr.strip().splitlines()) == 1 and stderr.startswith("autograder: error: --student: the student id")
+    assert (len(stderr.strip().splitlines()) == 1
+            and stderr.startswith("autograder: error: --student: the student id"))
     assert "\x1b" not in stderr

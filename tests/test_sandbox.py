@@ -167,7 +167,8 @@ def test_limits_are_frozen():
 
 
 def test_lazily_loaded_numpy_submodules_keep_working_from_step_to_step():
-    source = "import numpy as np\ndef draw():\n    return float(np.random.default_rng(0).random())\n"
+    source = ("import numpy as np\n"
+              "def draw():\n    return float(np.random.default_rng(0).random())\n")
     results, _ = run_steps([Exec("cell", source), Call("a", "draw"), Call("b", "draw")])
     assert [r.ok for r in results] == [True, True, True]
     assert results[1].value == results[2].value

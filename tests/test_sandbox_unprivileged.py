@@ -23,8 +23,8 @@ import pytest
 REPOSITORY = Path(__file__).resolve().parents[1]
 USER = "autograder-test"
 #: The slow tests (timeouts: the grader's own timers) run as root, at each Landlock level.
-SUITES = ["tests/test_sandbox.py", "tests/test_sandbox_exploits.py", "tests/test_isolation_hosts.py",
-          "tests/test_sandbox_zygote.py", "-m", "not slow"]
+SUITES = ["tests/test_sandbox.py", "tests/test_sandbox_exploits.py",
+          "tests/test_isolation_hosts.py", "tests/test_sandbox_zygote.py", "-m", "not slow"]
 #: Without user namespaces: the attacks, the report and honest work of the host isolation tests.
 ATTACKS = ["tests/test_isolation_hosts.py", "tests/test_sandbox_zygote.py", "-k",
            "cannot or x32 or alone or full_marks or effective or zygote"]
@@ -61,8 +61,10 @@ def _user() -> pwd.struct_passwd:
         return pwd.getpwnam(USER)
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="already unprivileged: this run is the unprivileged one")
-@pytest.mark.parametrize("host, tests", [("user-namespaces", SUITES), ("no-user-namespaces", ATTACKS)])
+@pytest.mark.skipif(os.geteuid() != 0,
+                    reason="already unprivileged: this run is the unprivileged one")
+@pytest.mark.parametrize("host, tests",
+                         [("user-namespaces", SUITES), ("no-user-namespaces", ATTACKS)])
 def test_the_sandbox_suites_pass_as_an_unprivileged_user(host, tests):
     user = _user()
     home = tempfile.mkdtemp(prefix="autograder-test-home-")
@@ -71,8 +73,8 @@ def test_the_sandbox_suites_pass_as_an_unprivileged_user(host, tests):
            "AUTOGRADER_TEST_LANDLOCK_LEVELS": "native", "COLUMNS": "120"}
     try:
         done = subprocess.run(
-            [sys.executable, "-c", LAUNCH, str(REPOSITORY), str(user.pw_uid), str(user.pw_gid), host,
-             "-q", "-p", "no:cacheprovider", *tests],
+            [sys.executable, "-c", LAUNCH, str(REPOSITORY), str(user.pw_uid), str(user.pw_gid),
+             host, "-q", "-p", "no:cacheprovider", *tests],
             cwd=REPOSITORY, env=env, capture_output=True, text=True, timeout=600, check=False)
     finally:
         shutil.rmtree(home, ignore_errors=True)

@@ -69,7 +69,8 @@ def test_the_zygote_holds_only_the_scrubbed_environment_and_is_undumpable():
     pid = idle.process.pid
     if os.geteuid() == 0:  # root reads everything; anyone else may not read an undumpable one
         with open(f"/proc/{pid}/environ", "rb") as file:
-            names = {entry.split(b"=", 1)[0].decode() for entry in file.read().split(b"\0") if entry}
+            names = {entry.split(b"=", 1)[0].decode()
+                     for entry in file.read().split(b"\0") if entry}
         assert names <= set(zygote.environment("/x")) | set(zygote.SETTINGS)
     else:
         for name in ("environ", "mem"):

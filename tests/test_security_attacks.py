@@ -153,7 +153,8 @@ def test_nbgrader_collect_of_a_linked_notebook_does_not_earn_the_instructors_mar
     from nbgrader.exchange.default.collect import ExchangeCollect
 
     assert "copytree(src, dest," in inspect.getsource(ExchangeCollect.do_copy)  # nbgrader's copy
-    inbound = tmp_path / "exchange" / "optinit" / "inbound" / "alice+optimization+2025-03-01 09:30:00.000000 UTC"
+    inbound = (tmp_path / "exchange" / "optinit" / "inbound"
+               / "alice+optimization+2025-03-01 09:30:00.000000 UTC")
     inbound.mkdir(parents=True)
     (inbound / "optimization.ipynb").symlink_to(SOURCE)
     (inbound / "timestamp.txt").write_text("2025-03-01 09:30:00.000000 UTC")
@@ -165,7 +166,8 @@ def test_nbgrader_collect_of_a_linked_notebook_does_not_earn_the_instructors_mar
 
     report = grading.grade(submitted, "optimization", seed=1)
     assert report.score == 0, (
-        f"the instructor's source, copied by nbgrader collect, scored {report.score}/{report.max_score}")
+        "the instructor's source, copied by nbgrader collect, scored "
+        f"{report.score}/{report.max_score}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,7 +218,8 @@ def test_a_number_with_a_huge_exponent_still_gets_a_results_json(tmp_path):
     notebook = tmp_path / "optimization.ipynb"
     notebook.write_text(text)
     out = tmp_path / "results.json"
-    done = run_cli("grade", str(notebook), "--assignment", "optimization", "--results", str(out), "-q")
+    done = run_cli("grade", str(notebook), "--assignment", "optimization", "--results", str(out),
+                   "-q")
     assert done.returncode == 0 and out.is_file(), done.stderr[-400:]
     assert json.loads(out.read_text())["score"] == 0
 
@@ -251,7 +254,8 @@ def test_an_nbformat3_notebook_costs_the_parent_no_more_than_a_v4_one(tmp_path):
     except SubmissionError:
         pass
     seconds = time.monotonic() - started
-    assert seconds < 1.5, f"{path.stat().st_size / 2**20:.1f} MiB of nbformat 3 took {seconds:.1f} s"
+    assert seconds < 1.5, (
+        f"{path.stat().st_size / 2**20:.1f} MiB of nbformat 3 took {seconds:.1f} s")
 
 
 @pytest.mark.parametrize("name, data, words", [
@@ -280,7 +284,8 @@ def test_deep_nesting_and_escaped_surrogates_are_parsed_without_recursion(tmp_pa
     deep = b'{"cells": [], "metadata": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     (tmp_path / "deep.ipynb").write_bytes(deep)
     assert load(tmp_path / "deep.ipynb", "optimization").cells == []
-    text = json.dumps(_source_json()).replace('"nbformat": 4', '"nbformat": 4, "x": "\\ud800\\u0000"', 1)
+    text = json.dumps(_source_json()).replace(
+        '"nbformat": 4', '"nbformat": 4, "x": "\\ud800\\u0000"', 1)
     (tmp_path / "surrogate.ipynb").write_text(text)
     assert load(tmp_path / "surrogate.ipynb", "optimization").cells
 

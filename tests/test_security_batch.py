@@ -43,7 +43,8 @@ def _batch(course: Path) -> tuple[object, str]:
     """Run the batch in this process (so monkeypatches apply); its summary and console text."""
     out = io.StringIO()
     console = Console(file=out, width=200, color_system=None)
-    summary = run_batch(spec_for(ASSIGNMENT, course), course_directory(course), [], 2, False, console)
+    summary = run_batch(spec_for(ASSIGNMENT, course), course_directory(course), [], 2, False,
+                        console)
     return summary, out.getvalue()
 
 
@@ -73,7 +74,8 @@ def test_a_student_whose_result_cannot_be_recorded_costs_only_their_row(course, 
     assert bob["score"] == 0 and "could not be recorded" in bob["tests"][0]["output"]
     assert "bob: " in printed and "OSError" in printed and "the next run tries again" in printed
     job_results = course / "autograded" / "bob" / ASSIGNMENT / roster.RESULTS
-    assert not roster.is_graded(roster.Job("bob", ASSIGNMENT, course / "submitted" / "bob" / ASSIGNMENT,
+    assert not roster.is_graded(roster.Job("bob", ASSIGNMENT,
+                                           course / "submitted" / "bob" / ASSIGNMENT,
                                            job_results, course, False, {}))
 
     monkeypatch.setattr(roster, "write_copy", write_copy)
@@ -132,7 +134,8 @@ FORGED = {
 def test_feedback_goes_on_past_a_results_json_it_cannot_render(tmp_path):
     autograde(tmp_path, "ann", "initialization", INITIALIZERS_SOURCE)
     for name, results in FORGED.items():
-        folder = os.path.join(os.fsencode(tmp_path), b"autograded", os.fsencode(name), b"initialization")
+        folder = os.path.join(os.fsencode(tmp_path), b"autograded", os.fsencode(name),
+                              b"initialization")
         os.makedirs(folder)
         with open(os.path.join(folder, b"results.json"), "w") as file:
             json.dump(results, file)

@@ -32,7 +32,8 @@ AFTER_DUE = dataclasses.replace(OPTIMIZATION, explanations="after_due_date")
 CHOICE_ITEMS = [item for item in OPTIMIZATION.items if item.type in (SINGLE, MULTIPLE)]
 #: The choice items every student sees alike (their letters are the key's).
 FIXED_ITEMS = [item for item in CHOICE_ITEMS if not item.per_student]
-KEY = {item.id: item.answer[0] if item.type == SINGLE else list(item.answer) for item in FIXED_ITEMS}
+KEY = {item.id: item.answer[0] if item.type == SINGLE else list(item.answer)
+       for item in FIXED_ITEMS}
 SALT = "5a" * 32
 ADA = variants_for(OPTIMIZATION, SALT, "ada")
 
@@ -50,7 +51,8 @@ def _leaks(text: str) -> list[str]:
 # --- immediate feedback ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("item", [i for i in CHOICE_ITEMS if i.type == MULTIPLE], ids=lambda i: i.id)
+@pytest.mark.parametrize("item", [i for i in CHOICE_ITEMS if i.type == MULTIPLE],
+                         ids=lambda i: i.id)
 def test_picking_every_letter_explains_no_letter(item):
     result = score_item(item, list(item.letters), OPTIMIZATION)
     assert result.score < result.max_score
@@ -58,7 +60,8 @@ def test_picking_every_letter_explains_no_letter(item):
     assert "once your whole answer is right" in result.feedback
 
 
-@pytest.mark.parametrize("item", [i for i in CHOICE_ITEMS if i.type == MULTIPLE], ids=lambda i: i.id)
+@pytest.mark.parametrize("item", [i for i in CHOICE_ITEMS if i.type == MULTIPLE],
+                         ids=lambda i: i.id)
 def test_a_partly_right_multiple_choice_explains_nothing_of_its_picks(item):
     right = item.answer[0]
     wrong = next(letter for letter in item.letters if letter not in item.answer)
@@ -78,7 +81,8 @@ def test_a_single_choice_explains_only_the_letter_picked(item):
     variant = ADA.get(item.id)
     for letter in item.letters:
         feedback = score_item(item, letter, OPTIMIZATION, variant).feedback
-        bank = variant.bank_letters(item)[letter] if variant else letter  # the choice shown as letter
+        # the choice shown as letter
+        bank = variant.bank_letters(item)[letter] if variant else letter
         assert item.explanations[bank] in feedback  # its rightness is what the score says
         others = [item.explanations[other] for other in item.letters if other != bank]
         assert not [text for text in others if text in feedback]
@@ -180,7 +184,8 @@ def test_ci_public_writes_the_public_copy(tmp_path):
         {"name": "a", "score": 1.0, "max_score": 1.0, "output": "Right.", "visibility": "hidden"}]}
     (tmp_path / "results.json").write_text(json.dumps(results))
     out = tmp_path / "public" / "results.json"
-    done = CliRunner().invoke(main, ["ci", "public", str(tmp_path / "results.json"), "-o", str(out)])
+    done = CliRunner().invoke(
+        main, ["ci", "public", str(tmp_path / "results.json"), "-o", str(out)])
     assert done.exit_code == 0, done.output
     assert json.loads(out.read_text()) == public_results(results)
     printed = CliRunner().invoke(main, ["ci", "public", str(tmp_path / "results.json")])

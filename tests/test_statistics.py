@@ -23,8 +23,10 @@ from autograder.exercises import ASSIGNMENTS
 from autograder.exercises.base import BEHAVIOUR_NET, _behaviour_problems
 from reference.initializers import WEIGHT_VARIANCE, initialize
 
-INITIALIZERS = {exercise.name: exercise for exercise in ASSIGNMENTS["initialization"] if exercise.kind == "initializer"}
-RULES = {"initialize_parameters_random": "random", "initialize_parameters_xavier": "xavier", "initialize_parameters_he": "he"}
+INITIALIZERS = {exercise.name: exercise for exercise in ASSIGNMENTS["initialization"]
+                if exercise.kind == "initializer"}
+RULES = {"initialize_parameters_random": "random", "initialize_parameters_xavier": "xavier",
+         "initialize_parameters_he": "he"}
 
 
 @pytest.mark.parametrize("n", [1, 2, 5, 10, 30, 100, 1_000, 10_000, 100_000])
@@ -69,7 +71,8 @@ def test_kurtosis_check_passes_10000_right_draws():
     rng = np.random.default_rng(n)
     for _ in range(DRAWS // 500):
         squares = rng.standard_normal((500, n), dtype=np.float32) ** 2
-        assert np.all(selfcheck.kurtosis_ok(np.mean(squares**2, axis=1), np.mean(squares, axis=1), n))
+        assert np.all(
+            selfcheck.kurtosis_ok(np.mean(squares**2, axis=1), np.mean(squares, axis=1), n))
 
 
 @pytest.mark.parametrize("rule", ["random", "xavier", "he"])
@@ -95,7 +98,8 @@ def test_all_weight_checks_together_pass_1000_right_draws_of_a_large_layer(rule)
 def test_behaviour_check_passes_200_right_draws(rule):
     _, width, depth, _ = BEHAVIOUR_NET[rule]
     rng = np.random.default_rng(7)
-    failures = [p for _ in range(200) if (p := _behaviour_problems(rule, initialize([width] * (depth + 1), rule, rng)))]
+    failures = [p for _ in range(200)
+                if (p := _behaviour_problems(rule, initialize([width] * (depth + 1), rule, rng)))]
     assert failures == []
 
 
@@ -117,8 +121,10 @@ def test_every_catalogued_variance_mistake_explains_every_finding_of_the_hidden_
             (args, _), = case.calls
             findings += exercise.judge(case, [mistake.example(args[0])])[0]
         assert findings, mistake.message
-        assert all(mistake.message in finding.mistakes for finding in findings), (mistake.message, findings)
-        assert selfcheck.explain(findings, [m.message for m in exercise.catalogue]) == [mistake.message]
+        assert all(mistake.message in finding.mistakes for finding in findings), (
+            mistake.message, findings)
+        assert (selfcheck.explain(findings, [m.message for m in exercise.catalogue])
+                == [mistake.message])
 
 
 @pytest.mark.parametrize("name", sorted(INITIALIZERS))
@@ -129,7 +135,8 @@ def test_right_draws_pass_every_hidden_case_for_many_seeds(name):
         rng = np.random.default_rng(seed)
         for case in exercise.cases(rng):
             (args, _), = case.calls
-            assert exercise.judge(case, [initialize(args[0], rule, rng)]) == ([], []), (seed, case.label)
+            assert exercise.judge(case, [initialize(args[0], rule, rng)]) == ([], []), (
+                seed, case.label)
 
 
 def test_uniform_weights_are_told_to_use_randn():
@@ -137,9 +144,11 @@ def test_uniform_weights_are_told_to_use_randn():
     W = rng.uniform(0, 1, (100, 80))
     (finding,), _ = selfcheck.weight_findings("W1", W, 1 / 80)
     assert finding.mistakes == (selfcheck.INIT_NOT_CENTRED,) and "np.random.randn" in finding.text
-    centred = (rng.uniform(-0.5, 0.5, (100, 80))) * math.sqrt(12 / 80)  # right variance, wrong shape
+    # the right variance, the wrong shape
+    centred = (rng.uniform(-0.5, 0.5, (100, 80))) * math.sqrt(12 / 80)
     (finding,), _ = selfcheck.weight_findings("W1", centred, 1 / 80)
-    assert finding.mistakes == (selfcheck.INIT_NOT_NORMAL,) and "normally distributed" in finding.text
+    assert (finding.mistakes == (selfcheck.INIT_NOT_NORMAL,)
+            and "normally distributed" in finding.text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -150,7 +159,8 @@ def test_every_row_the_same_is_told_repeated_rows_whatever_its_variance():
     rng = np.random.default_rng(4)
     for _ in range(500):
         row = rng.standard_normal((1, 50)) * math.sqrt(2 / 50)  # a He row; 30 copies of it
-        (finding,), joins = selfcheck.weight_findings("W1", np.repeat(row, 30, axis=0), 2 / 50, HE_ALTERNATIVES(50, 30))
+        (finding,), joins = selfcheck.weight_findings("W1", np.repeat(row, 30, axis=0), 2 / 50,
+                                                      HE_ALTERNATIVES(50, 30))
         assert finding.mistakes[0] == selfcheck.INIT_REPEATED_ROWS and not joins
         assert selfcheck.INIT_REPEATED_ROWS in finding.text and "Glorot" not in finding.text
 
@@ -193,7 +203,8 @@ def test_normal_cdf_is_within_the_error_the_ks_limit_allows_for():
 def test_ks_distance_is_scipys_statistic():
     z = np.random.default_rng(8).standard_normal((5, 300))
     for row in z:
-        assert selfcheck.ks_distance(row) == pytest.approx(stats.kstest(row, "norm").statistic, abs=1e-7)
+        assert selfcheck.ks_distance(row) == pytest.approx(stats.kstest(row, "norm").statistic,
+                                                           abs=1e-7)
 
 
 @pytest.mark.parametrize("n", [5, 50, 500, 5_000])
@@ -206,7 +217,8 @@ def test_normal_fit_check_passes_10000_right_draws(n):
 
 
 def _three_point(rng, shape):
-    """-sqrt(3), 0, sqrt(3) with probabilities 1/6, 2/3, 1/6: mean, variance and kurtosis of N(0, 1)."""
+    """-sqrt(3), 0, sqrt(3) with probabilities 1/6, 2/3, 1/6: mean, variance and kurtosis of
+    N(0, 1)."""
     return rng.choice([-math.sqrt(3), 0.0, math.sqrt(3)], size=shape, p=[1 / 6, 2 / 3, 1 / 6])
 
 
@@ -224,7 +236,8 @@ def test_the_mixture_and_the_three_point_distribution_match_the_normal_moments()
     rng = np.random.default_rng(9)
     for draw in (_three_point, _uniform_mixture):
         w = draw(rng, 2_000_000)
-        assert abs(np.mean(w)) < 0.01 and abs(np.mean(w**2) - 1) < 0.01 and abs(np.mean(w**4) - 3) < 0.05
+        assert (abs(np.mean(w)) < 0.01 and abs(np.mean(w**2) - 1) < 0.01
+                and abs(np.mean(w**4) - 3) < 0.05)
 
 
 @pytest.mark.parametrize("draw", [_three_point, _uniform_mixture])
@@ -237,11 +250,13 @@ def test_non_normal_draws_with_normal_moments_fail_the_hidden_cases_every_time(n
         dims = case.context["layers_dims"]
         parameters = {}
         for l in range(1, len(dims)):
-            parameters[f"W{l}"] = draw(rng, (dims[l], dims[l - 1])) * math.sqrt(variance(dims[l - 1]))
+            parameters[f"W{l}"] = (draw(rng, (dims[l], dims[l - 1]))
+                                   * math.sqrt(variance(dims[l - 1])))
             parameters[f"b{l}"] = np.zeros((dims[l], 1))
         findings, _ = exercise.judge(case, [parameters])
         assert findings and all(selfcheck.INIT_NOT_NORMAL in f.mistakes for f in findings), findings
-        assert selfcheck.explain(findings, [m.message for m in exercise.catalogue]) == [selfcheck.INIT_NOT_NORMAL]
+        assert (selfcheck.explain(findings, [m.message for m in exercise.catalogue])
+                == [selfcheck.INIT_NOT_NORMAL])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -274,4 +289,5 @@ def test_strided_and_batchwise_orders_look_structured(m):
     for stride in (2, 3):
         assert selfcheck.structured_order(np.concatenate([index[k::stride] for k in range(stride)]))
     blocks = [index[k : k + 16] for k in range(0, m, 16)]
-    assert selfcheck.structured_order(np.concatenate(blocks[::-1]))  # the batches shuffled, not the examples
+    # the batches shuffled, not the examples
+    assert selfcheck.structured_order(np.concatenate(blocks[::-1]))

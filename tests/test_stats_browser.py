@@ -11,7 +11,8 @@ from test_feedback_support import CHROMIUM, chromium
 from test_grading_support import invoke_cli
 from test_stats_support import BROKEN, HOSTILE_HTML, graded_course, results_json, write_results
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+pytestmark = pytest.mark.skipif(CHROMIUM is None,
+                                reason="chromium is not installed (apt-get install chromium)")
 
 HOSTILE_MESSAGE = '<img src=x onerror="document.title=\'owned\'">'
 
@@ -26,9 +27,11 @@ def page(tmp_path_factory) -> Path:
     for path in (course / "autograded").glob("*/optimization/results.json"):
         write_results(forged, path.parent.parent.name, path.read_bytes())
     write_results(forged, "forger", results_json([{
-        "name": "update_lr", "score": 0.5, "extra_data": {"mistakes": [HOSTILE_MESSAGE], "unexplained": 0}}]))
-    code, _, stderr = invoke_cli("stats", "optimization", "--course", str(course), "--output", str(out),
-                                 "--results-glob", f"{forged}/autograded/*/optimization/results.json")
+        "name": "update_lr", "score": 0.5,
+        "extra_data": {"mistakes": [HOSTILE_MESSAGE], "unexplained": 0}}]))
+    code, _, stderr = invoke_cli("stats", "optimization", "--course", str(course),
+                                 "--output", str(out), "--results-glob",
+                                 f"{forged}/autograded/*/optimization/results.json")
     assert code == 0, stderr
     return out / "optimization_stats.html"
 
@@ -39,7 +42,8 @@ def _decoded(page: Path, tmp_path: Path) -> tuple[int, int, str]:
     html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page.read_text())
     probe.write_text(html.replace("</body>", COUNT_DECODED_IMAGES))
     for attempt in range(3):  # on a loaded machine chromium may dump the DOM before the load event
-        dom = chromium(probe, tmp_path / f"profile{attempt}", "--virtual-time-budget=10000", "--dump-dom")
+        dom = chromium(probe, tmp_path / f"profile{attempt}", "--virtual-time-budget=10000",
+                       "--dump-dom")
         counted = re.search(r'data-images="(\d+)" data-decoded-images="(\d+)"|'
                             r'data-decoded-images="(\d+)" data-images="(\d+)"', dom)
         if counted:
@@ -61,6 +65,7 @@ def test_the_page_holds_no_script_and_shows_hostile_text_as_text(page, tmp_path)
     dom = chromium(page, tmp_path / "profile", "--dump-dom")
     assert "<title>Class statistics: optimization</title>" in dom  # no onerror changed it
     assert "&lt;img src=x onerror=\"document.title='owned'\"&gt;" in dom
-    assert f"<code>{BROKEN.replace('<', '&lt;').replace('>', '&gt;')}</code>" in dom  # the skipped student
+    # the skipped student
+    assert f"<code>{BROKEN.replace('<', '&lt;').replace('>', '&gt;')}</code>" in dom
     assert HOSTILE_HTML not in dom
     assert len(re.findall(r"<img ", dom)) == 11

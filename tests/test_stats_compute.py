@@ -16,7 +16,8 @@ from autograder.stats.reading import Answer, StudentResults
 A = Question("a", EXERCISE, 2.0)
 B = Question("b", EXERCISE, 1.0)
 C = Question("c", EXERCISE, 2.0)
-PICK = Question("pick", "single", 1.0, ("A", "B", "C", "D"), ("A",), {"A": "right", "B": "no", "C": "no", "D": "no"})
+PICK = Question("pick", "single", 1.0, ("A", "B", "C", "D"), ("A",),
+                {"A": "right", "B": "no", "C": "no", "D": "no"})
 MANY = Question("many", "multiple", 2.0, ("A", "B", "C"), ("A", "C"))
 FREE = Question("essay", "free_response", 2.0)
 
@@ -49,7 +50,8 @@ def test_discrimination_is_the_correlation_of_the_score_with_the_rest_of_the_ass
 
 
 def test_discrimination_is_null_for_fewer_than_three_students():
-    round_ = stats_of([A, B], student("s1", a=result(0), b=result(0)), student("s2", a=result(2), b=result(1)))
+    round_ = stats_of([A, B], student("s1", a=result(0), b=result(0)),
+                      student("s2", a=result(2), b=result(1)))
     assert round_["names"]["a"]["discrimination"] is None
 
 
@@ -66,7 +68,8 @@ def test_discrimination_counts_only_the_students_graded_on_the_name():
         student("s3", a=result(1), b=result(1)), student("s4", b=result(0)),
     )
     assert round_["names"]["a"]["graded"] == 3 and round_["names"]["b"]["graded"] == 4
-    assert round_["names"]["a"]["discrimination"] == pytest.approx(0.866025, abs=1e-6)  # a [0,2,1], b [0,1,1]
+    # a [0,2,1], b [0,1,1]
+    assert round_["names"]["a"]["discrimination"] == pytest.approx(0.866025, abs=1e-6)
 
 
 def test_a_perfectly_opposite_name_discriminates_minus_one():
@@ -148,25 +151,32 @@ def test_a_share_of_the_points_falls_in_its_tenth(score, bin_index):
 
 
 def _quiz_round():
-    # totals: q1 3 (pick A, many A C), q2 1 (pick B, many A), q3 0 (pick C, many B), q4 2 (no pick, many A C)
+    # totals: q1 3 (pick A, many A C), q2 1 (pick B, many A), q3 0 (pick C, many B),
+    # q4 2 (no pick, many A C)
     return stats_of(
         [PICK, MANY],
-        student("q1", pick=result(1, picked=["A"], manual=False), many=result(2, picked=["A", "C"], manual=False)),
-        student("q2", pick=result(0, picked=["B"], manual=False), many=result(1, picked=["A"], manual=False)),
-        student("q3", pick=result(0, picked=["C"], manual=False), many=result(0, picked=["B"], manual=False)),
-        student("q4", pick=result(0, picked=[], manual=False), many=result(2, picked=["A", "C"], manual=False)),
+        student("q1", pick=result(1, picked=["A"], manual=False),
+                many=result(2, picked=["A", "C"], manual=False)),
+        student("q2", pick=result(0, picked=["B"], manual=False),
+                many=result(1, picked=["A"], manual=False)),
+        student("q3", pick=result(0, picked=["C"], manual=False),
+                many=result(0, picked=["B"], manual=False)),
+        student("q4", pick=result(0, picked=[], manual=False),
+                many=result(2, picked=["A", "C"], manual=False)),
     )
 
 
 def test_the_distractor_table_counts_picks_and_the_mean_total_of_who_picked():
     entry = _quiz_round()["names"]["pick"]
-    assert entry["choices"] == {"A": {"picked": 1, "mean_total": 3.0}, "B": {"picked": 1, "mean_total": 1.0},
+    assert entry["choices"] == {"A": {"picked": 1, "mean_total": 3.0},
+                                "B": {"picked": 1, "mean_total": 1.0},
                                 "C": {"picked": 1, "mean_total": 0.0}}
     assert entry["letters"] == ["A", "B", "C", "D"] and entry["answer"] == ["A"]
     assert entry["no_answer"] == 1 and entry["unexplained"] == 1 and entry["mistakes"] == {}
     many = _quiz_round()["names"]["many"]
     assert many["choices"] == {"A": {"picked": 3, "mean_total": 2.0},
-                               "B": {"picked": 1, "mean_total": 0.0}, "C": {"picked": 2, "mean_total": 2.5}}
+                               "B": {"picked": 1, "mean_total": 0.0},
+                               "C": {"picked": 2, "mean_total": 2.5}}
 
 
 def test_item_difficulty_is_the_mean_share_of_the_points():
@@ -184,7 +194,8 @@ def test_free_response_counts_the_answers_and_those_awaiting_a_hand_grade():
     entry = stats_of(
         [FREE],
         student("f1", essay=result(0, picked=[], manual=True, output=recorded)),
-        student("f2", essay=result(0, picked=[], manual=True, output="No answer given. It will be graded by hand.")),
+        student("f2", essay=result(0, picked=[], manual=True,
+                                   output="No answer given. It will be graded by hand.")),
         student("f3", essay=result(0, picked=[], manual=True, answered=True)),
         student("f4", essay=result(0, output="No credit: not answered (essay is not defined).")),
     )["names"]["essay"]
@@ -200,7 +211,8 @@ def test_variants_of_an_item_are_counted_together_under_its_id():
         student("v2", shuffled=result(1, picked=["B"], variant='{"order": ["A", "C", "B"]}')),
         student("v3", shuffled=result(0, picked=["A"], variant='{"order": ["A", "C", "B"]}')),
     )["names"]["shuffled"]
-    assert entry["choices"] == {"A": {"picked": 1, "mean_total": 0.0}, "B": {"picked": 2, "mean_total": 1.0}}
+    assert entry["choices"] == {"A": {"picked": 1, "mean_total": 0.0},
+                                "B": {"picked": 2, "mean_total": 1.0}}
     assert entry["variants"] == {"students": 3, "distinct": 2}
 
 
@@ -239,7 +251,8 @@ def answer_to(draw, question: Question) -> Answer:
         picked = draw(st.lists(st.sampled_from([*question.letters, "Z"]), max_size=3, unique=True))
         return Answer(score, question.max_score, {"picked": picked, "manual": False})
     mistakes = draw(st.lists(st.sampled_from(["m1", "m2", "m3"]), max_size=2, unique=True))
-    return Answer(score, question.max_score, {"mistakes": mistakes, "unexplained": draw(st.integers(0, 3))})
+    return Answer(score, question.max_score,
+                  {"mistakes": mistakes, "unexplained": draw(st.integers(0, 3))})
 
 
 @st.composite
@@ -271,7 +284,8 @@ def test_counts_add_up(students):
         assert 0 <= entry["unexplained"] <= wrong
         assert all(0 < count <= wrong for count in entry["mistakes"].values())
         if "letters" in entry:
-            assert sum(c["picked"] for c in entry["choices"].values()) >= entry["graded"] - entry["no_answer"]
+            assert (sum(c["picked"] for c in entry["choices"].values())
+                    >= entry["graded"] - entry["no_answer"])
     assert sum(round_["total"]["histogram"]["counts"]) == len(students)
 
 

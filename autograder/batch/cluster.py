@@ -198,7 +198,8 @@ class DaskCluster:
             in_flight[future] = job, prepared
             finished.add(future)
 
-    def _judged(self, job: Job, prepared: Prepared, future: distributed.Future) -> tuple[dict, bool]:
+    def _judged(self, job: Job, prepared: Prepared,
+                future: distributed.Future) -> tuple[dict, bool]:
         """The task's results judged here: (Gradescope results, whether the grader failed).
 
         A submission that killed workers, or whose task raised twice, gets a failure row;

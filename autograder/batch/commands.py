@@ -106,7 +106,8 @@ def autograde(
     require_isolation: str | None,
     fresh: bool,
 ) -> None:
-    """Grade every submitted/<student>/ASSIGNMENT/ of the course into autograded/ and the gradebook."""
+    """Grade every submitted/<student>/ASSIGNMENT/ of the course into autograded/ and the
+    gradebook."""
     scheduler = scheduler or course_setting(_course_root(course), "scheduler")
     if not scheduler:
         from autograder.batch import pool
@@ -162,8 +163,8 @@ def _on_cluster(address: str, required: tuple[str, ...], spec, coursedir, studen
     "-o",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="Where to write the CSV (default: ./<ASSIGNMENT>_questions.csv, ./<ASSIGNMENT>_canvas.csv, "
-    "./<ASSIGNMENT>_moodle.csv).",
+    help="Where to write the CSV (default: ./<ASSIGNMENT>_questions.csv, "
+    "./<ASSIGNMENT>_canvas.csv, ./<ASSIGNMENT>_moodle.csv).",
 )
 @click.option(
     "--format",
@@ -201,7 +202,8 @@ def export(
     if kind == "questions" and (roster or column):
         raise click.UsageError("--roster and --column go with --format canvas or moodle")
     if kind != "questions" and roster is None:
-        raise click.UsageError(f"--format {kind} needs --roster CSV: nbgrader's student ids and the LMS's")
+        raise click.UsageError(
+            f"--format {kind} needs --roster CSV: nbgrader's student ids and the LMS's")
     spec, coursedir = _setup(assignment, course)
     output = output or Path(f"{assignment}_{kind}.csv")
     if kind == "questions":

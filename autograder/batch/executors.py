@@ -65,7 +65,8 @@ def graded(grader: Grader, job: Job) -> tuple[dict, bool, bytes | None]:
 
 
 def _run_pool(queue: deque[Job], workers: int, grader: Grader, on_result: OnResult) -> list[Job]:
-    """Grade the queue with at most ``workers`` submissions in flight; the jobs in flight if the pool broke."""
+    """Grade the queue with at most ``workers`` submissions in flight; the jobs in flight if the
+    pool broke."""
     with pool.pool(workers) as executor:
         in_flight = {}
         while queue or in_flight:

@@ -123,7 +123,8 @@ def read_roster(path: Path, lms: str) -> Roster:
     except UnicodeDecodeError:
         raise RosterError(f"the roster {path} is not UTF-8 text: save it as CSV UTF-8") from None
     except (OSError, csv.Error) as error:
-        raise RosterError(f"cannot read the roster {path}: {getattr(error, 'strerror', None) or error}") from None
+        raise RosterError(f"cannot read the roster {path}: "
+                          f"{getattr(error, 'strerror', None) or error}") from None
     except ValueError:  # not even a header
         raise RosterError(f"the roster {path} is empty: it needs a header row") from None
     header = [name.strip() for name in header]
@@ -131,12 +132,14 @@ def read_roster(path: Path, lms: str) -> Roster:
         columns = CANVAS_COLUMNS
         missing = [name for name in (ROSTER_KEY, *columns) if name not in header]
         if missing:
-            raise RosterError(f"the roster {path} lacks the column(s) {', '.join(missing)} of a Canvas roster")
+            raise RosterError(f"the roster {path} lacks the column(s) {', '.join(missing)} "
+                              "of a Canvas roster")
     else:
         columns = tuple(name for name in header if name != ROSTER_KEY)
         if ROSTER_KEY not in header or len(columns) != 1:
-            raise RosterError(f"a Moodle roster has two columns, {ROSTER_KEY} and the identifier Moodle "
-                              f"matches (such as email): {path} has {', '.join(header) or 'none'}")
+            raise RosterError(f"a Moodle roster has two columns, {ROSTER_KEY} and the identifier "
+                              f"Moodle matches (such as email): {path} has "
+                              f"{', '.join(header) or 'none'}")
     students: dict[str, dict[str, str]] = {}
     for line in lines:
         row = dict(zip(header, (value.strip() for value in line)))
@@ -152,7 +155,8 @@ def read_roster(path: Path, lms: str) -> Roster:
     return Roster(columns, students)
 
 
-def lms_table(spec: Spec, coursedir, lms: str, roster_path: Path, column: str) -> list[list[object]]:
+def lms_table(spec: Spec, coursedir, lms: str, roster_path: Path,
+              column: str) -> list[list[object]]:
     """The rows of the ``lms`` import file (header first), every graded student in the roster."""
     lms_roster = read_roster(roster_path, lms)
     table = rows(spec, coursedir)
@@ -166,7 +170,8 @@ def lms_table(spec: Spec, coursedir, lms: str, roster_path: Path, column: str) -
     return [header, *points, *body]
 
 
-def write_lms_csv(spec: Spec, coursedir, path: Path, lms: str, roster_path: Path, column: str) -> int:
+def write_lms_csv(spec: Spec, coursedir, path: Path, lms: str, roster_path: Path,
+                  column: str) -> int:
     """Write the ``lms`` import file (nothing when the roster fails); the number of students."""
     table = lms_table(spec, coursedir, lms, roster_path, column)
     path.parent.mkdir(parents=True, exist_ok=True)

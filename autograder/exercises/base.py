@@ -74,10 +74,11 @@ class Mistake:
     Values exercises: ``rules`` maps each returned component the mistake changes to its wrong
     rule ``f(inputs, upstream)`` (``inputs`` the call's arguments by name, ``upstream`` the
     components computed before), written as the course's rule with one part changed
-    (:mod:`autograder.exercises.rules`). A ``together`` mistake is only named when all its components
-    show it (beta1 and beta2 swapped, not just one of them). Initializers: ``variance`` is the
-    wrong Var(W) as f(n_in, n_out). ``example`` is a function with the graded signature that
-    makes exactly this mistake, so the tests can grade every entry of the catalogue.
+    (:mod:`autograder.exercises.rules`). A ``together`` mistake is only named when all its
+    components show it (beta1 and beta2 swapped, not just one of them). Initializers:
+    ``variance`` is the wrong Var(W) as f(n_in, n_out). ``example`` is a function with the graded
+    signature that makes exactly this mistake, so the tests can grade every entry of the
+    catalogue.
     """
 
     message: str
@@ -511,8 +512,10 @@ def initializer_exercise(
     For Xavier and He a deep network also checks that the draw preserves the activation variance.
     ``alternatives`` are the classic wrong variances (``Mistake.variance``).
     """
-    catalogue = tuple(replace(m, example=m.example or drawn_initializer(_normal_weights(m.variance)))
-                      for m in alternatives)
+    catalogue = tuple(
+        replace(m, example=m.example or drawn_initializer(_normal_weights(m.variance)))
+        for m in alternatives
+    )
     catalogue += tuple(property_mistakes(variance))
     _check_catalogue(name, catalogue)
 

@@ -140,13 +140,16 @@ def _with_input(X, parameters, activation):
 
 
 def _per_unit(X, parameters, activation):
-    return np.array(
-        [np.mean(np.var(a, axis=1)) for a in _pre_and_post_activations(X, parameters, activation)[1][1:]]
-    )
+    return np.array([
+        np.mean(np.var(a, axis=1))
+        for a in _pre_and_post_activations(X, parameters, activation)[1][1:]
+    ])
 
 
 def _std(X, parameters, activation):
-    return np.array([np.std(a) for a in _pre_and_post_activations(X, parameters, activation)[1][1:]])
+    return np.array(
+        [np.std(a) for a in _pre_and_post_activations(X, parameters, activation)[1][1:]]
+    )
 
 
 def _no_bias(X, parameters, activation):
@@ -156,7 +159,11 @@ def _no_bias(X, parameters, activation):
 
 EXERCISES: list[Exercise] = [
     initializer_exercise(
-        "initialize_parameters_zeros", "zeros", ref.WEIGHT_VARIANCE["zeros"], [], _statistical_widths
+        "initialize_parameters_zeros",
+        "zeros",
+        ref.WEIGHT_VARIANCE["zeros"],
+        [],
+        _statistical_widths,
     ),
     initializer_exercise(
         "initialize_parameters_random",
@@ -173,7 +180,11 @@ EXERCISES: list[Exercise] = [
         _statistical_widths,
     ),
     initializer_exercise(
-        "initialize_parameters_he", "he", ref.WEIGHT_VARIANCE["he"], HE_MISTAKES, _statistical_widths
+        "initialize_parameters_he",
+        "he",
+        ref.WEIGHT_VARIANCE["he"],
+        HE_MISTAKES,
+        _statistical_widths,
     ),
     values_exercise(
         "activation_variances",

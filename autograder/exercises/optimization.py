@@ -85,7 +85,8 @@ def _widths(rng: np.random.Generator) -> list[tuple[str, list[int]]]:
 
 def _random_layers(rng: np.random.Generator, dims: list[int], prefix: str = "",
                    scale: float = 1.0) -> Params:
-    """W1, b1, ... (or dW1, db1, ... with ``prefix="d"``) shaped for ``dims``, entries ~N(0, scale^2)."""
+    """W1, b1, ... (or dW1, db1, ... with ``prefix="d"``) shaped for ``dims``, entries
+    ~N(0, scale^2)."""
     out: Params = {}
     for l in range(1, len(dims)):
         out[f"{prefix}W{l}"] = rng.standard_normal((dims[l], dims[l - 1])) * scale
@@ -109,7 +110,8 @@ def _grads_and_squares(rng: np.random.Generator, dims: list[int]) -> tuple[Param
     there sqrt(s) is near epsilon, so dividing by sqrt(s + eps) instead of sqrt(s) + eps shows."""
     grads, masks = _shrink_some(rng, _random_layers(rng, dims, "d"), 1e-8)
     squares = {key: value**2 for key, value in _random_layers(rng, dims, "d", 0.5).items()}
-    return grads, {key: np.where(masks[key], value * 1e-16, value) for key, value in squares.items()}
+    return grads, {key: np.where(masks[key], value * 1e-16, value)
+                   for key, value in squares.items()}
 
 
 def _learning_rate(rng: np.random.Generator) -> float:

@@ -79,8 +79,9 @@ def ravine_picture(name: str, path: np.ndarray) -> Picture:
                     f"J = (w0\u00b2 + {RAVINE_SHAPE['b']:g} w1\u00b2) / 2", fontsize=11)
     figure.tight_layout()
     steps = len(path) - 1
-    caption = (f"From {_point(np.array(RAVINE_START))}, your path ends at {_point(path[-1])} after {steps} "
-               f"steps; the reference's ends at {_point(expected[-1])}. The minimum is at (0, 0).")
+    caption = (f"From {_point(np.array(RAVINE_START))}, your path ends at {_point(path[-1])} "
+               f"after {steps} steps; the reference's ends at {_point(expected[-1])}. "
+               "The minimum is at (0, 0).")
     outside = (path[:, 0] < x0) | (path[:, 0] > x1) | (path[:, 1] < y0) | (path[:, 1] > y1)
     if outside.any():
         caption += " Your path leaves the part of the ravine drawn here."
@@ -134,5 +135,6 @@ def variance_picture(name: str, parameters: dict[str, np.ndarray]) -> Picture:
     caption = (f"Activation variance through {depth} {activation} layers of width {width}, one "
                f"draw each: yours ends at {got[-1]:.3g} in layer {depth}, the reference's at "
                f"{expected[-1]:.3g}.")
-    alt = f"Line chart on a log scale of the activation variance per layer, yours and the reference's. {caption}"
+    alt = ("Line chart on a log scale of the activation variance per layer, yours and the "
+           f"reference's. {caption}")
     return Picture(_png(figure), alt, caption)

@@ -95,7 +95,7 @@ _TEMPLATE = """<!DOCTYPE html>
 </footer>
 </body>
 </html>
-"""
+"""  # noqa: E501, RUF100 -- the page's text: wrapping it would change the HTML
 
 _ENVIRONMENT = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
 
@@ -134,7 +134,9 @@ def item(test: Mapping, index: int, pictures: list[Picture], note: str | None) -
     score, max_score = _number(test.get("score")), _number(test.get("max_score"))
     share = min(max(score / max_score, 0.0), 1.0) if max_score > 0 else 1.0
     level = "full" if share >= 1.0 else "partial" if share > 0 else "none"
-    status = {"full": "\u2714 full marks", "partial": "partly right", "none": "\u2718 no points"}[level]
+    status = {
+        "full": "\u2714 full marks", "partial": "partly right", "none": "\u2718 no points",
+    }[level]
     return Item(
         name=str(test.get("name", f"item {index + 1}")),
         score=_points(score),
@@ -154,7 +156,11 @@ def isolation_line(isolation: object) -> str:
     """How isolated the student's code ran, from extra_data.isolation (layer -> on / off: why)."""
     if not isinstance(isolation, Mapping) or not isolation:
         return "Isolation: not recorded."
-    off = [f"{layer} ({str(state).removeprefix('off: ')})" for layer, state in isolation.items() if state != "on"]
+    off = [
+        f"{layer} ({str(state).removeprefix('off: ')})"
+        for layer, state in isolation.items()
+        if state != "on"
+    ]
     if not off:
         return f"Your code ran in an isolated worker with all {len(isolation)} isolation layers on."
     return f"Your code ran in an isolated worker; layers off on this machine: {'; '.join(off)}."
@@ -163,23 +169,30 @@ def isolation_line(isolation: object) -> str:
 def render(results_json: Mapping, items: list[Item], title: str, student: str | None = None,
            rerun: bool = False) -> str:
     """The whole page; ``items`` in the order of results.json's tests."""
-    extra = results_json.get("extra_data") if isinstance(results_json.get("extra_data"), Mapping) else {}
+    extra = (results_json.get("extra_data")
+             if isinstance(results_json.get("extra_data"), Mapping) else {})
     footer = []
     seed = extra.get("seed")
     if type(seed) is int:
-        footer.append(f"Hidden cases were drawn with seed {seed}; an instructor can reproduce this grade "
-                      f"with autograder grade --seed {seed}.")
+        footer.append(f"Hidden cases were drawn with seed {seed}; an instructor can reproduce "
+                      f"this grade with autograder grade --seed {seed}.")
     footer.append(isolation_line(extra.get("isolation")))
     if rerun:
-        footer.append("Pictures: your functions were run again in the isolated worker on the public "
-                      "examples shown (the ravine, layer widths 128), beside the course's reference.")
-    summary_lines = str(results_json.get("output", "")).splitlines()[1:]  # the first line is the score
-    summary = "\n".join(line for line in summary_lines if not line.startswith(("Hidden cases drawn", "Isolation")))
+        footer.append("Pictures: your functions were run again in the isolated worker on the "
+                      "public examples shown (the ravine, layer widths 128), beside the course's "
+                      "reference.")
+    # the first line is the score
+    summary_lines = str(results_json.get("output", "")).splitlines()[1:]
+    summary = "\n".join(
+        line for line in summary_lines if not line.startswith(("Hidden cases drawn", "Isolation"))
+    )
     return _ENVIRONMENT.from_string(_TEMPLATE).render(
         title=title,
         student=student,
         score=_points(_number(results_json.get("score"))),
-        max_score=_points(_number(results_json.get("max_score", sum(_number(i.max_score) for i in items)))),
+        max_score=_points(_number(
+            results_json.get("max_score", sum(_number(i.max_score) for i in items))
+        )),
         items=items,
         summary=summary,
         footer=footer,

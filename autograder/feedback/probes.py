@@ -57,7 +57,8 @@ def {_PREFIX}_ravine(optimizer, start, steps, learning_rate, a, b, beta, beta1, 
         if optimizer == "gd":
             parameters = update_parameters_with_gd(parameters, grads, learning_rate)
         elif optimizer == "momentum":
-            parameters, v = update_parameters_with_momentum(parameters, grads, v, beta, learning_rate)
+            parameters, v = update_parameters_with_momentum(
+                parameters, grads, v, beta, learning_rate)
         elif optimizer == "rmsprop":
             parameters, s = update_parameters_with_rmsprop(
                 parameters, grads, s, beta2, learning_rate, epsilon)
@@ -119,17 +120,21 @@ def validate_path(name: str, value: object) -> tuple[np.ndarray | None, str | No
     if finite.all():
         return value, None
     stop = int(np.argmin(finite))
-    note = f"Your {name} path ran away (beyond {RUNAWAY:g}, infinity or NaN) at step {stop}; it is drawn up to there."
+    note = (f"Your {name} path ran away (beyond {RUNAWAY:g}, infinity or NaN) at step {stop}; "
+            "it is drawn up to there.")
     return (value[:stop], note) if stop >= 2 else (None, f"No picture: {note.split(';')[0]}.")
 
 
-def validate_parameters(name: str, value: object, dims: Sequence[int]) -> tuple[dict | None, str | None]:
+def validate_parameters(name: str, value: object,
+                        dims: Sequence[int]) -> tuple[dict | None, str | None]:
     """The student's parameters as float64 arrays if they have the contract's keys and shapes."""
     layers = range(1, len(dims))
-    shapes = {**{f"W{l}": (dims[l], dims[l - 1]) for l in layers}, **{f"b{l}": (dims[l], 1) for l in layers}}
+    shapes = {**{f"W{l}": (dims[l], dims[l - 1]) for l in layers},
+              **{f"b{l}": (dims[l], 1) for l in layers}}
     if type(value) is not dict or set(value) != set(shapes):
         last = len(dims) - 1
-        return None, f"No picture: {name} did not return a dict with keys W1, b1, ..., W{last}, b{last}."
+        return None, (f"No picture: {name} did not return a dict with keys "
+                      f"W1, b1, ..., W{last}, b{last}.")
     for key, shape in shapes.items():
         array = value[key]
         if type(array) is not np.ndarray or array.dtype.kind != "f" or array.shape != shape:
@@ -148,8 +153,10 @@ def run_probes(submission: Submission, assignment_names: Sequence[str],
     if not ravine and not initializers:
         return probes
     execs, owner = select_cells(submission, list(assignment_names))
-    calls = [sandbox.Call(f"initialize {name}", name, (list(INITIALIZER_DIMS),)) for name in initializers]
-    results, _ = sandbox.run_steps([*execs, *(_ravine_steps(ravine) if ravine else []), *calls], limits)
+    calls = [sandbox.Call(f"initialize {name}", name, (list(INITIALIZER_DIMS),))
+             for name in initializers]
+    results, _ = sandbox.run_steps(
+        [*execs, *(_ravine_steps(ravine) if ravine else []), *calls], limits)
     by_label = {result.label: result for result in results}
 
     def outcome(name: str, labels: Sequence[str], where: str) -> object | None:
@@ -171,7 +178,8 @@ def run_probes(submission: Submission, assignment_names: Sequence[str],
         if note:
             probes.notes[name] = note
     for name in initializers:
-        value = outcome(name, [f"initialize {name}"], f"with layers_dims [128] * {len(INITIALIZER_DIMS)}")
+        value = outcome(name, [f"initialize {name}"],
+                        f"with layers_dims [128] * {len(INITIALIZER_DIMS)}")
         parameters, note = (validate_parameters(name, value, INITIALIZER_DIMS)
                             if name not in probes.notes else (None, None))
         if parameters is not None:

@@ -58,9 +58,11 @@ def write_report(
              if isinstance(test, Mapping) and test.get("visibility") != "hidden"]
     shown = [str(test.get("name")) for test in tests]
     probes = _probes(submission_path, assignment, shown)
-    items = [page.item(test, index, _pictures(str(test.get("name")), probes), probes.notes.get(str(test.get("name"))))
+    items = [page.item(test, index, _pictures(str(test.get("name")), probes),
+                       probes.notes.get(str(test.get("name"))))
              for index, test in enumerate(tests)]
-    html = page.render({**results_json, "tests": tests}, items, f"{assignment}: autograder feedback", student,
+    html = page.render({**results_json, "tests": tests}, items,
+                       f"{assignment}: autograder feedback", student,
                        rerun=assignment in ASSIGNMENTS)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / REPORT_NAME

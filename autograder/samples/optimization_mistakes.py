@@ -17,7 +17,9 @@ def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
     Y_shuffled = Y[:, np.random.permutation(m)]  # mistake: a second permutation for Y
     batches = []
     for k in range(0, m, mini_batch_size):
-        batches.append((X_shuffled[:, k : k + mini_batch_size], Y_shuffled[:, k : k + mini_batch_size]))
+        batches.append(
+            (X_shuffled[:, k : k + mini_batch_size], Y_shuffled[:, k : k + mini_batch_size])
+        )
     return batches
 
 
@@ -47,7 +49,8 @@ def initialize_adam(parameters):
     return initialize_velocity(parameters), initialize_velocity(parameters)
 
 
-def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9, beta2=0.999, epsilon=1e-8):
+def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9,
+                                beta2=0.999, epsilon=1e-8):
     v_corrected, s_corrected = {}, {}
     for key in v:
         v[key] = beta1 * v[key] + (1 - beta1) * grads[key]
@@ -55,7 +58,9 @@ def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, 
         v_corrected[key] = v[key] / (1 - beta1**t)
         s_corrected[key] = s[key] / (1 - beta2**t)
         # mistake: epsilon inside the square root
-        parameters[key[1:]] -= learning_rate * v_corrected[key] / np.sqrt(s_corrected[key] + epsilon)
+        parameters[key[1:]] -= (
+            learning_rate * v_corrected[key] / np.sqrt(s_corrected[key] + epsilon)
+        )
     return parameters, v, s, v_corrected, s_corrected
 
 

@@ -1,4 +1,5 @@
-"""Landlock (Linux >= 5.13) through raw syscalls: the worker confines its own file and network access.
+"""Landlock (Linux >= 5.13) through raw syscalls: the worker confines its own file and network
+access.
 
 Rules follow <linux/landlock.h>; every right the running ABI knows is handled, so whatever is not
 granted below is denied.
@@ -60,7 +61,8 @@ def off_reasons(abi: int, kernel: int) -> dict[str, str]:
     if abi == kernel:
         phrase = f"the kernel has Landlock ABI {kernel}"
     else:
-        phrase = f"the worker uses Landlock ABI {abi} ({ABI_VARIABLE}={abi}; the kernel has ABI {kernel})"
+        phrase = (f"the worker uses Landlock ABI {abi} ({ABI_VARIABLE}={abi}; "
+                  f"the kernel has ABI {kernel})")
     if abi == 0:
         why = "off: the kernel has no Landlock" if kernel == 0 else f"off: {phrase}"
         return dict.fromkeys(("landlock_files", "landlock_tcp", "landlock_scopes"), why)

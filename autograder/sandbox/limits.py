@@ -51,7 +51,8 @@ class Limits:
     cpu_seconds: int = 30
     memory_bytes: int = 256 * MiB  # address space on top of what the worker uses after numpy import
     file_bytes: int = 16 * MiB
-    disk_bytes: int = 256 * MiB  # all files together: the scratch dir is a tmpfs of this size (root)
+    # all files together: the scratch dir is a tmpfs of this size (root)
+    disk_bytes: int = 256 * MiB
     open_files: int = 64
     output_bytes: int = 64 * KiB  # printed output kept, over all steps
     processes: int = 1  # RLIMIT_NPROC: threads and processes of the worker's uid (its own as root)

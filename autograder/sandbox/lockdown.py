@@ -95,7 +95,8 @@ def _root_contents(paths: dict[str, list[str]], scratch: str) -> tuple[list[str]
     stay empty (the stdlib's site-packages), and where its scratch dir goes."""
     stdlib = paths["stdlib"][0]
     shown = [*SYSTEM_LIBRARIES, stdlib, *paths["numpy"], *DEVICES_AND_FILES]
-    return shown, [os.path.join(stdlib, name) for name in ("site-packages", "dist-packages")], scratch
+    return (shown, [os.path.join(stdlib, name) for name in ("site-packages", "dist-packages")],
+            scratch)
 
 
 def _apply(report: dict[str, str], layer: str, needs: str, action: Callable[[], None]) -> None:
@@ -176,7 +177,8 @@ def _mount_layers(report: dict[str, str], state: dict[str, str], scratch: str,
     _apply(report, "processes", _both(state["pid"], mounts),
            lambda: namespaces.mount_proc(top + "/proc"))
     # The worker's own root has no /dev/shm; the host's root shows the host's, unless hidden.
-    _apply(report, "ipc", _both(state["ipc"], mounts), (lambda: None) if top else namespaces.hide_shm)
+    _apply(report, "ipc", _both(state["ipc"], mounts),
+           (lambda: None) if top else namespaces.hide_shm)
     _apply(report, "disk", mounts,
            lambda: namespaces.scratch_quota(top + scratch, limits.disk_bytes, owner))
     if top:
@@ -241,7 +243,8 @@ def lock_down(scratch: str, limits: Limits, keep_fds: set[int]) -> dict[str, str
         except OSError as exc:
             off = dict.fromkeys(landlock_layers, f"off: {exc}")
     report.update({layer: off.get(layer, "on") for layer in landlock_layers})
-    _apply(report, "seccomp", seccomp.UNAVAILABLE or "on", lambda: seccomp.restrict_self(os.getpid()))
+    _apply(report, "seccomp", seccomp.UNAVAILABLE or "on",
+           lambda: seccomp.restrict_self(os.getpid()))
 
     stdlib = paths["stdlib"][0]
     sys.path[:] = [stdlib, os.path.join(stdlib, "lib-dynload"), site]

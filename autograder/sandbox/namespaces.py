@@ -57,7 +57,8 @@ def _ok(result: int, what: str) -> None:
         raise OSError(number, f"{what}: {os.strerror(number)}")
 
 
-def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None):
+def _mount(source: str | None, target: str, fstype: str | None, flags: int,
+           data: str | None = None):
     def encode(text: str | None) -> bytes | None:
         return None if text is None else text.encode()
 
@@ -83,7 +84,8 @@ def enter() -> dict[str, str]:
     try:
         _ok(_libc.unshare(_CLONE_NEWUSER | sum(NAMESPACES.values())), "unshare")
     except OSError as exc:
-        why = f"off: the grader is not root and this host refuses it a user namespace ({exc.strerror})"
+        why = ("off: the grader is not root and this host refuses it a user namespace "
+               f"({exc.strerror})")
         return dict.fromkeys(NAMESPACES, why)
     try:
         # A process that is not dumpable has root's /proc/self: dumpable only for these writes
@@ -222,7 +224,8 @@ def enter_root(top: str) -> None:
     _ok(_libc.syscall(ctypes.c_long(_PIVOT_ROOT[machine]), b".", b"."), "pivot_root")
     _ok(_libc.umount2(b".", _MNT_DETACH), "umount the old root")
     os.chdir("/")
-    _mount(None, "/", None, _MS_BIND | _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
+    _mount(None, "/", None,
+           _MS_BIND | _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
 
 
 def mount_proc(at: str = "/proc") -> None:

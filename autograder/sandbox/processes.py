@@ -121,7 +121,8 @@ def death(returncode: int, limits: Limits) -> str:
         return (f"the process crashed with {_CRASH_SIGNALS[-returncode]} while running this step"
                 " (often a runaway recursion or running out of memory)")
     if returncode < 0:
-        return f"the process was killed by {signal.Signals(-returncode).name} while running this step"
+        return (f"the process was killed by {signal.Signals(-returncode).name} "
+                "while running this step")
     return "the process exited (os._exit / crash) while running this step"
 
 
@@ -147,7 +148,8 @@ def _network_namespace(pid: int) -> tuple[str | None, int | None]:
 
 
 def _kill_namespace(namespace: str) -> None:
-    """SIGKILL every process left in the worker's network namespace (setsid daemons escape killpg)."""
+    """SIGKILL every process left in the worker's network namespace (setsid daemons escape
+    killpg)."""
     for _ in range(_SWEEPS):
         found = False
         for entry in os.listdir("/proc"):

@@ -132,7 +132,8 @@ class _Session:
         ended = False
         try:
             stop = self._watch(progress_r, output_r)
-            complete = len(self.outcome.results) == len(self.plan) and self.outcome.report is not None
+            complete = (len(self.outcome.results) == len(self.plan)
+                        and self.outcome.report is not None)
             # A worker that stopped early gets a moment to exit by itself: its status says why.
             returncode = self.process.end(grace=stop is None and not complete)
             ended = True
@@ -175,7 +176,8 @@ class _Session:
                             return None
                     except ProtocolError as error:
                         detail = f" ({error})" if str(error) else ""
-                        return f"the worker sent a malformed message while running this step{detail}"
+                        return ("the worker sent a malformed message while running this "
+                                f"step{detail}")
                     except _TooLarge as error:
                         return str(error)
         return None

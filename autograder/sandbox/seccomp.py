@@ -53,7 +53,8 @@ _OWN_PID_ONLY = ("kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinf
 _NEW_NAMESPACES = (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000,
                    0x40000000)
 _F_SETOWN, _F_SETOWN_EX = 8, 15  # SIGIO to another process
-_IOCTLS = (0x5412, 0x541C, 0x5410, 0x8901, 0x8902)  # TIOCSTI, TIOCLINUX, TIOCSPGRP, FIOSETOWN, SIOCSPGRP
+#: TIOCSTI, TIOCLINUX, TIOCSPGRP, FIOSETOWN, SIOCSPGRP
+_IOCTLS = (0x5412, 0x541C, 0x5410, 0x8901, 0x8902)
 #: Calls added since Linux 5.1 have one number on every architecture: used where an older
 #: libseccomp does not know the name yet.
 _SINCE_5_1 = {"pidfd_send_signal": 424, "io_uring_setup": 425, "io_uring_enter": 426,

@@ -48,7 +48,8 @@ Step = Exec | Call | Fetch
 
 @dataclass(frozen=True)
 class StepResult:
-    """Outcome of one step; `error` is a sentence for the student, `output` what the step printed."""
+    """Outcome of one step; `error` is a sentence for the student, `output` what the step
+    printed."""
 
     label: str
     ok: bool

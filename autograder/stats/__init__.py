@@ -3,7 +3,8 @@
 A pipeline of small steps, one module each:
 
     results.json files   reading.py    read_round (autograded/<student>/ID/) or read_glob,
-                                       as hostile bytes: no link followed, size capped, shape checked
+                                       as hostile bytes: no link followed, size capped,
+                                       shape checked
     -> the statistics    compute.py    pure functions (per graded name, per quiz item)
     -> files             writing.py    ID_stats.json (CONTRACT.md 4.1) and ID_stats.csv
                          page.py       ID_stats.html (templates/stats.html), pictures by plots.py

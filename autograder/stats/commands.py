@@ -43,8 +43,9 @@ def _read(assignment: str, course_root: Path, results_glob: str | None):
                         "(see the lines above)")
     if results_glob is not None:
         raise NoResults(f"no file matches --results-glob {shown(results_glob)}")
-    raise NoResults(f"no results for {assignment}: no {shown(str(course_root))}/autograded/<student>/"
-                    f"{assignment}/results.json; run autograder autograde {assignment} first")
+    raise NoResults(f"no results for {assignment}: no {shown(str(course_root))}/autograded/"
+                    f"<student>/{assignment}/results.json; run autograder autograde {assignment} "
+                    "first")
 
 
 def _print_top_mistakes(statistics: dict) -> None:
@@ -81,7 +82,8 @@ def _print_top_mistakes(statistics: dict) -> None:
                    "'downloads/*/results.json'; ** for any depth; a folder: every *.json in it) "
                    "instead of <course>/autograded/. Student id: the folder of a results.json (the "
                    "one above if it is named ID), else the file's stem.")
-def stats(assignment: str, course: Path | None, output: Path | None, results_glob: str | None) -> None:
+def stats(assignment: str, course: Path | None, output: Path | None,
+          results_glob: str | None) -> None:
     """Write the class's statistics of ID: per graded name and quiz item, with the mistakes made."""
     from autograder import course as course_info
     from autograder.stats import page

@@ -123,7 +123,8 @@ class _Graded:
                 continue
             top = question.max_score if test.max_score is None else test.max_score
             self.answers.append((student.student, test, top))
-            others = [student.tests[n].score for n in names if n != question.name and n in student.tests]
+            others = [student.tests[n].score for n in names
+                      if n != question.name and n in student.tests]
             self.rest.append(_points(math.fsum(others)))
             self.totals.append(totals[student.student])
 
@@ -241,7 +242,9 @@ def class_statistics(assignment: str, questions: Sequence[Question],
     names = [question.name for question in questions]
     students = sorted(students, key=lambda student: student.student)
     totals = {
-        student.student: _points(math.fsum(student.tests[n].score for n in names if n in student.tests))
+        student.student: _points(
+            math.fsum(student.tests[n].score for n in names if n in student.tests)
+        )
         for student in students
     }
     per_name = {question.name: _name_stats(_Graded(question, students, totals, names))

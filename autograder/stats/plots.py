@@ -56,7 +56,8 @@ def mistakes_chart(top_mistakes: Sequence[dict]) -> Plot | None:
         positions = list(range(len(shown)))[::-1]
         counts = [entry["students"] for entry in shown]
         axis.barh(positions, counts, color=BAR, height=0.6)
-        axis.set_yticks(positions, labels=[_label(e["name"], e["message"]) for e in shown], fontsize=8)
+        axis.set_yticks(positions, labels=[_label(e["name"], e["message"]) for e in shown],
+                        fontsize=8)
         axis.set_xlabel("students")
         axis.xaxis.get_major_locator().set_params(integer=True)
         axis.set_title("Most common mistakes", fontsize=11, loc="left")
@@ -76,7 +77,8 @@ def bin_labels(count: int) -> list[str]:
 
 
 def distribution_chart(name: str, histogram: dict) -> Plot:
-    """Bars: how many students scored in each tenth of the name's points (full marks in the last)."""
+    """Bars: how many students scored in each tenth of the name's points (full marks in the
+    last)."""
     counts = histogram["counts"]
     step = 100 / len(counts)
     with matplotlib.rc_context(_PLAIN_TEXT):
@@ -94,4 +96,5 @@ def distribution_chart(name: str, histogram: dict) -> Plot:
         axis.set_title(textwrap.shorten(name, 80), fontsize=9, loc="left")
         data_uri = _png(figure)
     pairs = ", ".join(f"{label}: {count}" for label, count in zip(bin_labels(len(counts)), counts))
-    return Plot(data_uri, f"Score distribution of {name}, students per share of the points: {pairs}")
+    return Plot(data_uri,
+                f"Score distribution of {name}, students per share of the points: {pairs}")

@@ -183,7 +183,8 @@ def _data(extra: object) -> dict[str, object]:
     if "mistakes" in extra:
         data["mistakes"] = list(dict.fromkeys(untrusted.text(m) for m in extra["mistakes"]))
     if "picked" in extra:
-        data["picked"] = list(dict.fromkeys(untrusted.text(p, one_line=True) for p in extra["picked"]))
+        data["picked"] = list(
+            dict.fromkeys(untrusted.text(p, one_line=True) for p in extra["picked"]))
     for key in ("unexplained", "manual", "answered"):
         if key in extra:
             data[key] = extra[key] if isinstance(extra[key], bool) else int(extra[key])
@@ -320,7 +321,8 @@ def read_round(course_root: Path, assignment: str) -> Round:
             except OSError:  # gone since it was listed
                 continue
             if stat.S_ISLNK(mode):
-                collector.skip(student, f"autograded/{_shown(student)} is a link: links are not followed")
+                collector.skip(student, f"autograded/{_shown(student)} is a link: "
+                                        "links are not followed")
             elif stat.S_ISDIR(mode):
                 label = f"autograded/{_shown(student)}/{assignment}/{RESULTS}"
                 collector.read(student, folder, (student, assignment, RESULTS), label)
@@ -355,7 +357,8 @@ def _part_matches(pattern: str, name: str) -> bool:
 
 
 def matches(pattern: Sequence[str], parts: Sequence[str]) -> bool:
-    """Whether a relative path (its parts) matches a glob's parts (``**``: any number of folders)."""
+    """Whether a relative path (its parts) matches a glob's parts (``**``: any number of
+    folders)."""
     if not pattern:
         return not parts
     if pattern[0] == "**":
@@ -399,7 +402,8 @@ def read_glob(pattern: str, assignment: str) -> Round:
                 collector.skip(student, f"{entry.label} is {safe_files.kind_of(entry.mode)}: "
                                         "only regular files are read, links are not followed")
     except safe_files.TooManyEntries:
-        raise RoundError(f"more than {MAX_ENTRIES} entries under {base}: narrow --results-glob") from None
+        raise RoundError(
+            f"more than {MAX_ENTRIES} entries under {base}: narrow --results-glob") from None
     finally:
         os.close(folder)
     return collector.round

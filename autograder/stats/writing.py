@@ -2,8 +2,9 @@
 
 The CSV is one table a spreadsheet can filter, one row per fact, its kind in the ``row`` column:
 
-- ``name``: one per graded name, ``label`` its kind (``exercise``, ``single``, ...): ``max_score``, ``graded``, ``mean``, ``median``,
-  ``full_marks``, ``difficulty``, ``discrimination`` (empty when undefined);
+- ``name``: one per graded name, ``label`` its kind (``exercise``, ``single``, ...):
+  ``max_score``, ``graded``, ``mean``, ``median``, ``full_marks``, ``difficulty``,
+  ``discrimination`` (empty when undefined);
 - ``mistake``: ``label`` the mistake's message, ``count`` the students, ``students`` who;
 - ``unexplained``: the wrong answers no catalogued mistake explains, and who;
 - ``problem``: ``label`` the kind (the function could not be checked at all);

@@ -82,7 +82,8 @@ def symmetry(initialize_parameters_zeros, examples: int = 4) -> None:
 
 @demo
 def large_weights(initialize_parameters_random) -> None:
-    """Initial cost and predicted probabilities with W ~ N(0, 1) * 10, and the same draw rescaled."""
+    """Initial cost and predicted probabilities with W ~ N(0, 1) * 10, and the same draw
+    rescaled."""
     X, Y = circles()
     large = student(initialize_parameters_random, CIRCLES_LAYERS)
     rescaled = {}

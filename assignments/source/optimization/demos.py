@@ -21,7 +21,8 @@ Arrays = dict[str, np.ndarray]
 
 
 def _optimizers(gd, velocity, momentum, rmsprop_state, rmsprop, adam_state, adam) -> dict:
-    """Name -> (make_state(params), step(params, grads, state, step_number, lr) -> (params, state))."""
+    """Name -> (make_state(params), step(params, grads, state, step_number, lr) ->
+    (params, state))."""
 
     def gd_step(params, grads, state, _, lr):
         return student(gd, params, grads, lr), state
