@@ -27,7 +27,7 @@ import distributed
 import nbformat
 import pytest
 from click.testing import CliRunner
-from test_batch import (
+from support.batch import (
     ASSIGNMENT,
     BIN,
     ENV,
@@ -40,8 +40,6 @@ from test_batch import (
     _source,
     _submit,
     _with_mistake,
-    course,
-    released,
 )
 
 import autograder
@@ -55,7 +53,6 @@ from autograder.quiz import load_quiz
 from autograder.quiz.personalize import right_answers, student_variants
 from autograder.sandbox import policy
 
-__all__ = ["course", "released"]  # the fixtures, shared with test_batch
 cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import tests/
 #: A line in the student's code that `dies_for_mallory` looks for.
 KILLS_ITS_WORKER = "# this submission kills the Dask worker grading it"

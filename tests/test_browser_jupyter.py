@@ -29,7 +29,7 @@ from urllib.parse import quote
 
 import nbformat
 import pytest
-from test_grading_support import completed
+from support.grading import completed
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = [

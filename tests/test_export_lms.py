@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_batch import _batch, _gradebook, _source, _submit, course, released  # noqa: F401 -- fixtures
+from support.batch import _batch, _gradebook, _source, _submit
 
 from autograder.batch.export import CANVAS_COLUMNS
 from autograder.cli import main
@@ -229,7 +229,7 @@ def test_no_cell_of_the_lms_file_is_a_formula_or_spans_lines(sources, tmp_path, 
 # --- manual grades ------------------------------------------------------------------------------
 
 
-def test_a_grade_given_by_hand_in_formgrader_counts_in_the_lms_total(course, tmp_path):  # noqa: F811 -- fixture
+def test_a_grade_given_by_hand_in_formgrader_counts_in_the_lms_total(course, tmp_path):
     _submit(course, "ada", _source(course))
     _batch(course)
     with _gradebook(course) as gradebook:

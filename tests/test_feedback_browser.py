@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from matplotlib import image
-from test_feedback_support import CHROMIUM, MISTAKES_SOURCE, autograde, chromium
+from support.feedback import CHROMIUM, MISTAKES_SOURCE, autograde, chromium
 
 from autograder.feedback import write_report
 

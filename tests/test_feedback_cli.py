@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_feedback_support import INITIALIZERS_SOURCE, REPO, autograde
+from support.feedback import INITIALIZERS_SOURCE, REPO, autograde
 
 REPORT = "autograder_report.html"
 

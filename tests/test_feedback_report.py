@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from markupsafe import escape
-from test_feedback_support import (
+from support.feedback import (
     BROKEN_INITIALIZERS_SOURCE,
     BROKEN_OPTIMIZERS_SOURCE,
     HOSTILE,

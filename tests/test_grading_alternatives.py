@@ -7,7 +7,7 @@ multiplication by 1 / (1 - beta**t), not Kingma's "efficient" form, which moves 
 from __future__ import annotations
 
 import pytest
-from test_grading_support import (
+from support.grading import (
     INITIALIZATION_NAMES,
     OPTIMIZATION_NAMES,
     by_name,

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_grading_support import (
+from support.grading import (
     OPTIMIZATION_NAMES,
     REPO,
     invoke_cli,

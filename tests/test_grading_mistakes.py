@@ -14,7 +14,7 @@ import copy
 
 import numpy as np
 import pytest
-from test_grading_support import (
+from support.grading import (
     INITIALIZERS_SOURCE,
     OPTIMIZERS_SOURCE,
     by_name,

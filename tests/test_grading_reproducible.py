@@ -21,8 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_grading_alternatives import DRAWS, FUNCTIONAL, IN_PLACE, INITIALIZERS
-from test_grading_support import (
+from support.grading import (
     COURSE,
     INITIALIZERS_SOURCE,
     by_name,
@@ -30,6 +29,7 @@ from test_grading_support import (
     full_marks,
     write,
 )
+from test_grading_alternatives import DRAWS, FUNCTIONAL, IN_PLACE, INITIALIZERS
 
 from autograder import course, grading, sandbox, selfcheck
 from autograder.batch import grader as batch_grader

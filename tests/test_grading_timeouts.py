@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from test_grading_support import (
+from support.grading import (
     OPTIMIZATION_NAMES,
     by_name,
     cell_of,

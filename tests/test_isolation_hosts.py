@@ -21,8 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sandbox_levels import NATIVE, landlock_abi  # noqa: F401 - the fixture AT_EACH_LEVEL uses
-from test_grading_support import (
+from support.grading import (
     COURSE,
     full_marks,
     invoke_cli,
@@ -30,6 +29,7 @@ from test_grading_support import (
     source_notebook,
     write_notebook,
 )
+from support.sandbox_levels import NATIVE, landlock_abi  # noqa: F401 - the fixture AT_EACH_LEVEL uses
 
 from autograder import grading
 from autograder.sandbox import Call, Exec, Fetch, Limits, isolation_report, policy, run_steps

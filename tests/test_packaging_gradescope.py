@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from click.testing import CliRunner
-from test_grading_support import source_notebook
+from support.grading import source_notebook
 
 from autograder.cli import main
 from autograder.packaging import results_errors

@@ -1,7 +1,7 @@
 """Gradescope's results specification as a JSON Schema, and every kind of results.json we write.
 
 The schema (``autograder/packaging/schemas/gradescope_results.json``) is also the hook of the
-results readers of the other tests (``test_grading_support.read_results``,
+results readers of the other tests (``support.grading.read_results``,
 ``test_packaging_gradescope.results_of``).
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import jsonschema
 import nbformat
 import pytest
-from test_grading_support import read_results, run_cli, source_notebook
+from support.grading import read_results, run_cli, source_notebook
 
 from autograder.packaging import results_errors, schema, template
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
-from test_grading_support import invoke_cli, named_tests, read_results
+from support.grading import invoke_cli, named_tests, read_results
 
 from autograder.batch import roster
 from autograder.batch.grader import SECRET_FILE, grade_job

@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 import pytest
-from sandbox_levels import landlock_abi  # noqa: F401 - every test here runs at each level
+from support.sandbox_levels import landlock_abi  # noqa: F401 - every test here runs at each level
 
 from autograder.sandbox import (
     Call,

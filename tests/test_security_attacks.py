@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_grading_support import (
+from support.grading import (
     COURSE,
     REPO,
     cell_of,

@@ -15,24 +15,21 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
-from test_batch import (
+from support.batch import (
     ASSIGNMENT,
     FULL_MARKS,
     _gradebook,
     _results,
     _source,
     _submit,
-    course,
-    released,
 )
-from test_feedback_support import INITIALIZERS_SOURCE, REPO, autograde
+from support.feedback import INITIALIZERS_SOURCE, REPO, autograde
 
 from autograder.batch import roster
 from autograder.batch.gradebook import course_directory
 from autograder.batch.run import run_batch
 from autograder.batch.spec import spec_for
 
-__all__ = ["course", "released"]  # the fixtures, shared with test_batch
 #: A folder name that is not UTF-8: Python sees lone surrogates, which SQLite refuses.
 NOT_UTF8 = b"\xff\xfeeve"
 NOT_UTF8_NAME = os.fsdecode(NOT_UTF8)

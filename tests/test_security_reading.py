@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_grading_support import (
+from support.grading import (
     COURSE,
     OPTIMIZATION_NAMES,
     cell_of,

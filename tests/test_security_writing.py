@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 from nbgrader.api import Gradebook
 from rich.console import Console
-from test_grading_support import (
+from support.grading import (
     COURSE,
     OPTIMIZATION_NAMES,
     invoke_cli,

@@ -29,15 +29,14 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from test_batch import ASSIGNMENT, FULL_MARKS, _gradebook, _source, _submit, course, released
-from test_grading_support import OPTIMIZERS_SOURCE, optimizers_with
+from support.batch import ASSIGNMENT, FULL_MARKS, _gradebook, _source, _submit
+from support.grading import OPTIMIZERS_SOURCE, optimizers_with
 
 from autograder.batch.gradebook import course_directory
 from autograder.batch.run import run_batch
 from autograder.batch.spec import spec_for
 from autograder.sandbox import Call, Exec, Limits, run_steps, zygote
 
-__all__ = ["course", "released"]  # the batch fixtures, shared with test_batch
 REPOSITORY = Path(__file__).resolve().parents[1]
 FAST = Limits(step_seconds=5.0, total_seconds=20.0, startup_seconds=5.0)
 

@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
+from support.feedback import CHROMIUM, chromium
+from support.grading import invoke_cli
+from support.stats import BROKEN, HOSTILE_HTML, graded_course, results_json, write_results
 from test_feedback_browser import COUNT_DECODED_IMAGES
-from test_feedback_support import CHROMIUM, chromium
-from test_grading_support import invoke_cli
-from test_stats_support import BROKEN, HOSTILE_HTML, graded_course, results_json, write_results
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None,
                                 reason="chromium is not installed (apt-get install chromium)")

@@ -1,6 +1,6 @@
 """``autograder stats`` on a really graded course: the counts of known mistakes come out exactly.
 
-The course (tests/test_stats_support.py) has eight optimization submissions: the reference,
+The course (tests/support/stats.py) has eight optimization submissions: the reference,
 three with epsilon inside Adam's square root, two (with hostile ids) without the floor in
 schedule_lr_decay, one update_lr wrong in no catalogued way and one not implemented, plus a
 results.json that is not JSON; four optimization_quiz answer sheets; two initialization_quiz
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_grading_support import invoke_cli
-from test_stats_support import (
+from support.grading import invoke_cli
+from support.stats import (
     BROKEN,
     FREE,
     HOSTILE_FORMULA,

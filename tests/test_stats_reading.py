@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_stats_support import results_json
+from support.stats import results_json
 
 from autograder.stats import class_statistics, questions_of, read_glob, read_round
 from autograder.stats.reading import matches, parse_results, split_glob, student_of

@@ -18,8 +18,8 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-from test_grading_support import invoke_cli
-from test_stats_support import HOSTILE_FORMULA, HOSTILE_HTML, formula, results_json, write_results
+from support.grading import invoke_cli
+from support.stats import HOSTILE_FORMULA, HOSTILE_HTML, formula, results_json, write_results
 
 from autograder.stats import page
 from autograder.stats.compute import class_statistics

@@ -22,7 +22,7 @@ import reference.optimizers
 from autograder import course
 from autograder.grading import Report
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 COURSE = REPO / "assignments"
 OPTIMIZATION_NAMES = [
     "update_parameters_with_gd", "random_mini_batches", "initialize_velocity",

