@@ -8,7 +8,6 @@ on PATH (fast, every assumption of ``run_autograder``), and as Gradescope builds
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
@@ -22,6 +21,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from click.testing import CliRunner
+from support import built_once
 from support.grading import source_notebook
 
 from autograder.cli import main
@@ -283,15 +283,13 @@ def gradescope_image(tmp_path_factory) -> Path:
     index); shared by the xdist workers, like Gradescope's image by its submissions."""
     if not _system_python_makes_venvs():
         pytest.skip("the system python3 cannot make a venv (apt-get install python3-venv)")
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    shared = tmp_path_factory.getbasetemp().parent if worker else tmp_path_factory.getbasetemp()
-    image = shared / "gradescope-image"
-    with open(shared / "gradescope-image.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (image / "setup.log").exists():
-            shutil.rmtree(image, ignore_errors=True)
-            bundle = build("optimization", shared / "gradescope-image.zip")
-            _run_setup(bundle, image, shared / "gradescope-fake-bin")
+
+    def set_up(image: Path) -> None:
+        shared = image.parent
+        _run_setup(build("optimization", shared / "gradescope-image.zip"), image,
+                   shared / "gradescope-fake-bin")
+
+    image = built_once(tmp_path_factory, "gradescope-image", set_up, marker="setup.log")
     log = (image / "setup.log").read_text(encoding="utf-8")
     assert log.startswith("exit 0\n"), log[-3000:]
     return image

@@ -4,7 +4,6 @@ whose gradebook was made by ``nbgrader generate_assignment``; the repository is 
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -20,6 +19,7 @@ from rich.console import Console
 from autograder.batch.gradebook import course_directory
 from autograder.batch.run import run_batch
 from autograder.batch.spec import spec_for
+from support import built_once
 from support.grading import completed
 
 REPO = Path(__file__).resolve().parents[2]
@@ -56,16 +56,7 @@ def _generate_all(repo: Path) -> None:
 def released(tmp_path_factory) -> Path:
     """One generated course per test session, shared by the xdist workers (nbgrader is slow to
     start)."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    shared = tmp_path_factory.getbasetemp().parent if worker else tmp_path_factory.getbasetemp()
-    template = shared / "batch-template"
-    with open(shared / "batch-template.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (template / "done").exists():
-            shutil.rmtree(template, ignore_errors=True)
-            _generate_all(template)
-            (template / "done").touch()
-    return template
+    return built_once(tmp_path_factory, "batch-template", _generate_all)
 
 
 @pytest.fixture

