@@ -74,7 +74,9 @@ def course_setting(course_root: Path, name: str) -> str:
     try:
         config = PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
     except Exception as error:  # noqa: BLE001 -- whatever the instructor's file raises
-        raise click.UsageError(f"cannot read {course_root / 'nbgrader_config.py'}: {error}") from None
+        raise click.UsageError(
+            f"cannot read {course_root / 'nbgrader_config.py'}: {error}"
+        ) from None
     value = config.Autograder.get(name, "") if "Autograder" in config else ""
     return ",".join(value) if isinstance(value, (list, tuple)) else str(value or "")
 
@@ -84,7 +86,8 @@ def required_layers(requirement: str | None, course_root: Path) -> tuple[str, ..
     ``c.Autograder.require_isolation``."""
     from autograder.sandbox import policy
 
-    text = requirement if requirement is not None else course_setting(course_root, "require_isolation")
+    text = (requirement if requirement is not None
+            else course_setting(course_root, "require_isolation"))
     try:
         return policy.parse(text)
     except ValueError as error:
@@ -118,18 +121,20 @@ def main() -> None:
 @main.command()
 @click.argument("submission", type=click.Path(path_type=Path))
 @click.option("--assignment", "-a", required=True, help="Assignment or quiz id, e.g. optimization.")
-@click.option("--results", type=click.Path(path_type=Path), default=Path("results.json"), show_default=True,
-              help="Where to write the Gradescope results.json.")
-@click.option("--seed", type=int, default=None, help="Reproduce the hidden cases of an earlier run.")
+@click.option("--results", type=click.Path(path_type=Path), default=Path("results.json"),
+              show_default=True, help="Where to write the Gradescope results.json.")
+@click.option("--seed", type=int, default=None,
+              help="Reproduce the hidden cases of an earlier run.")
 @click.option("--course", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="nbgrader course root (default: the bundled assignments/).")
 @click.option("--quiet", "-q", is_flag=True, help="Write results.json without printing the table.")
 @click.option("--student", default=None, metavar="ID",
-              help="Whose submission this is (as nbgrader's submitted/<student>/ names them): a quiz's "
-                   "per-student questions are graded in this student's variant.")
+              help="Whose submission this is (as nbgrader's submitted/<student>/ names them): "
+                   "a quiz's per-student questions are graded in this student's variant.")
 @require_isolation_option
-def grade(submission: Path, assignment: str, results: Path, seed: int | None, course: Path | None, quiet: bool,
-          student: str | None, require_isolation: str | None) -> None:
+def grade(submission: Path, assignment: str, results: Path, seed: int | None,
+          course: Path | None, quiet: bool, student: str | None,
+          require_isolation: str | None) -> None:
     """Grade SUBMISSION (a .ipynb, a .py or a submission folder) and write results.json."""
     from autograder.sandbox import zygote
 

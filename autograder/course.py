@@ -54,7 +54,8 @@ def test_cell_id(name: str) -> str:
 
 def tested_name(grade_id: str) -> str | None:
     """The graded name whose test cell has ``grade_id``, or None for any other cell."""
-    return grade_id.removeprefix(TEST_CELL_PREFIX) if grade_id.startswith(TEST_CELL_PREFIX) else None
+    return (grade_id.removeprefix(TEST_CELL_PREFIX) if grade_id.startswith(TEST_CELL_PREFIX)
+            else None)
 
 
 def known_ids(repo_root: Path) -> list[str]:

@@ -37,8 +37,8 @@ class NameResult:
     output: str
     visibility: str = "visible"
     #: What the grade is made of, for the class's statistics (results.json's per-test
-    #: ``extra_data``): an exercise's ``mistakes`` named and ``unexplained`` cases; a quiz
-    #: item's ``picked`` letters (of the bank's choices) and whether it waits for a ``manual`` grade.
+    #: ``extra_data``): an exercise's ``mistakes`` named and ``unexplained`` cases; a quiz item's
+    #: ``picked`` letters (of the bank's choices) and whether it waits for a ``manual`` grade.
     data: dict = field(default_factory=dict)
 
 
@@ -66,20 +66,27 @@ def failed_report(assignment: str, names: dict[str, float], message: str, starte
     return Report(assignment, results, seconds=time.perf_counter() - started, notes=[message])
 
 
-def select_cells(submission: Submission, names: Sequence[str]) -> tuple[list[sandbox.Exec], dict[str, str]]:
+def select_cells(
+    submission: Submission, names: Sequence[str]
+) -> tuple[list[sandbox.Exec], dict[str, str]]:
     """The student's code to run, and for each graded name the label of the step defining it.
 
     Notebook cells count when their grade_id is a graded name; a graded name whose tagged cell
     is gone is looked for in the untagged cells. Everything else in the notebook is ignored.
     """
     if submission.kind == "module":
-        return [sandbox.Exec("module", submission.cells[0].source)], {name: "module" for name in names}
+        return (
+            [sandbox.Exec("module", submission.cells[0].source)],
+            {name: "module" for name in names},
+        )
     steps, owner = [sandbox.Exec("setup", "import numpy as np")], {}  # the locked setup cell's np
     for index, cell in enumerate(submission.cells):
         if cell.kind == "code" and cell.grade_id in names:
             label = f"cell {cell.grade_id}"
             if cell.grade_id in owner:
-                submission.notes.append(f"two cells have grade_id {cell.grade_id}; the last one counts")
+                submission.notes.append(
+                    f"two cells have grade_id {cell.grade_id}; the last one counts"
+                )
                 label = f"{label} ({index})"
             steps.append(sandbox.Exec(label, cell.source))
             owner[cell.grade_id] = label
@@ -150,7 +157,8 @@ def _credit(exercise: Exercise, verdicts: list[Verdict]) -> tuple[float, list[st
     credits = exercise.credits
     chosen = selfcheck.explain(findings, list(credits))
     unexplained = sum(
-        any(not set(f.mistakes) & set(chosen) for f in case_findings) for case_findings, _ in verdicts
+        any(not set(f.mistakes) & set(chosen) for f in case_findings)
+        for case_findings, _ in verdicts
     )
     share = math.prod(credits[message] for message in chosen)
     if unexplained:
@@ -173,7 +181,11 @@ def _rubric_lines(
 
 
 def judge_exercise(
-    exercise: Exercise, cases: list[Case], results: dict[str, sandbox.StepResult], points: float, cell_error: str | None
+    exercise: Exercise,
+    cases: list[Case],
+    results: dict[str, sandbox.StepResult],
+    points: float,
+    cell_error: str | None,
 ) -> NameResult:
     """Score = points x the rubric's credit, with one feedback line per case.
 
@@ -220,7 +232,9 @@ def judge_exercise(
     return NameResult(exercise.name, round(score, 4), points, "\n".join(lines), data=data)
 
 
-def _cell_errors(names: Sequence[str], owner: dict[str, str], results: dict[str, sandbox.StepResult]) -> dict[str, str | None]:
+def _cell_errors(
+    names: Sequence[str], owner: dict[str, str], results: dict[str, sandbox.StepResult]
+) -> dict[str, str | None]:
     errors: dict[str, str | None] = {}
     for name in names:
         label = owner.get(name)
@@ -289,7 +303,9 @@ def prepare(
     try:
         submission = load(submission_path, assignment)
     except SubmissionError as error:
-        return failed_report(assignment, points, f"Your submission could not be read: {error}.", started)
+        return failed_report(
+            assignment, points, f"Your submission could not be read: {error}.", started
+        )
 
     execs, owner = select_cells(submission, names)
     if callable(seed):
@@ -308,10 +324,18 @@ def prepare(
         by_label = {result.label: result for result in step_results}
         cell_errors = _cell_errors(names, owner, by_label)
         results = [
-            judge_exercise(exercise, plan[exercise.name], by_label, points[exercise.name], cell_errors[exercise.name])
+            judge_exercise(
+                exercise,
+                plan[exercise.name],
+                by_label,
+                points[exercise.name],
+                cell_errors[exercise.name],
+            )
             for exercise in exercises
         ]
-        return Report(assignment, results, seed, time.perf_counter() - started, isolation, submission.notes)
+        return Report(
+            assignment, results, seed, time.perf_counter() - started, isolation, submission.notes
+        )
 
     return Prepared((*execs, *calls), limits or sandbox.Limits(), judge)
 

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 import yaml
 from click.testing import CliRunner
-from test_grading_support import named_tests
+from support.grading import named_tests
 
 import reference.optimizers
 from autograder import sandbox
@@ -83,7 +83,8 @@ def _quiz_job(course: Path, student: str, answers: dict) -> roster.Job:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "answers.py").write_text("".join(f"{k} = {v!r}\n" for k, v in answers.items()))
     points = {item.id: item.points for item in QUIZ.items}
-    return roster.Job(student, QUIZ_ID, folder, course / "autograded" / student / QUIZ_ID / "results.json",
+    return roster.Job(student, QUIZ_ID, folder,
+                      course / "autograded" / student / QUIZ_ID / "results.json",
                       course, True, points)
 
 
@@ -130,11 +131,13 @@ def test_a_numeric_answer_that_is_not_a_plain_number_earns_nothing(forged):
 
 
 @pytest.mark.parametrize(("item", "forged"), [
-    (SHUFFLED, ["A", "B", "C", "D"]), (SHUFFLED, "ABCD"), (SHUFFLED, "*"), (SHUFFLED, np.str_("A")),
-    (SHUFFLED, np.array("A")), (SHUFFLED, ("A",)), (SHUFFLED, "\u0410"), (MULTIPLE, ["A", "B", "C", "D"]),
-    (MULTIPLE, ["a", "A", " a ", "B", "C", "D"]), (MULTIPLE, "A, B, C, D"),
-], ids=["every letter in a list", "every letter in a string", "wildcard", "np.str_", "0-d str array",
-        "tuple", "Cyrillic A", "multiple: every letter", "multiple: one letter many times", "multiple: a string"])
+    (SHUFFLED, ["A", "B", "C", "D"]), (SHUFFLED, "ABCD"), (SHUFFLED, "*"),
+    (SHUFFLED, np.str_("A")), (SHUFFLED, np.array("A")), (SHUFFLED, ("A",)), (SHUFFLED, "\u0410"),
+    (MULTIPLE, ["A", "B", "C", "D"]), (MULTIPLE, ["a", "A", " a ", "B", "C", "D"]),
+    (MULTIPLE, "A, B, C, D"),
+], ids=["every letter in a list", "every letter in a string", "wildcard", "np.str_",
+        "0-d str array", "tuple", "Cyrillic A", "multiple: every letter",
+        "multiple: one letter many times", "multiple: a string"])
 def test_a_choice_answer_that_picks_everything_or_is_not_a_letter_earns_nothing(item, forged):
     """Attack: answer a shuffled single choice (whose right letter differs per student) with every
     letter, a wildcard, a NumPy string, a lookalike letter; a multiple choice with every letter or
@@ -156,7 +159,8 @@ def test_immediate_feedback_of_a_wrong_pick_never_shows_the_right_letter_or_its_
             feedback = score_item(SHUFFLED, wrong, QUIZ, variant).feedback
             assert feedback.startswith("Incorrect.")
             assert SHUFFLED.explanations[SHUFFLED.answer[0]] not in feedback
-            assert f"{right}." not in feedback.replace(f"{wrong}.", "") and "The answer" not in feedback
+            assert (f"{right}." not in feedback.replace(f"{wrong}.", "")
+                    and "The answer" not in feedback)
 
 
 def test_the_released_variant_data_says_nothing_of_the_banks_order():
@@ -166,7 +170,8 @@ def test_the_released_variant_data_says_nothing_of_the_banks_order():
     picks the choice listed first. Outcome: succeeded before the fix (the first listed choice was
     the key). Fixed: the data lists the choices in an order drawn from the texts and the salt, so
     the same choices in any bank order give the same bytes, and every student sees the same texts
-    in the same order whatever the bank's order; the committed release does not list the key first."""
+    in the same order whatever the bank's order; the committed release
+    does not list the key first."""
     released = json.loads(RELEASED.read_text())
     listed = released["items"][SHUFFLED.id]["choices"]
     assert listed[0] != SHUFFLED.choices[SHUFFLED.answer[0]]
@@ -178,7 +183,8 @@ def test_the_released_variant_data_says_nothing_of_the_banks_order():
             SHUFFLED, choices={new: SHUFFLED.choices[old] for new, old in moved.items()},
             explanations={new: SHUFFLED.explanations[old] for new, old in moved.items()},
             answer=tuple(new for new, old in moved.items() if old in SHUFFLED.answer))
-        other = dataclasses.replace(QUIZ, items=tuple(item if i.id == item.id else i for i in QUIZ.items))
+        other = dataclasses.replace(
+            QUIZ, items=tuple(item if i.id == item.id else i for i in QUIZ.items))
         assert render_variants_text(other, SALT) == render_variants_text(QUIZ, SALT)
         for student in ("alice", "bob", "\u5b66\u751f42"):
             moved_variant = variants_for(other, SALT, student)[item.id]
@@ -235,7 +241,8 @@ def test_a_surrogate_student_folder_gets_an_exercise_seed_and_no_crash(tmp_path)
     the whole batch. Outcome: fails; the seed is drawn (the id is encoded losslessly) and the
     submission is prepared like any other."""
     course = tmp_path / "course"
-    shutil.copytree(REPO / "assignments" / "source" / "optimization", course / "source" / "optimization")
+    shutil.copytree(REPO / "assignments" / "source" / "optimization",
+                    course / "source" / "optimization")
     (course / SECRET_FILE).write_text(SECRET + "\n")
     folder = tmp_path / "sub"
     folder.mkdir()
@@ -307,9 +314,12 @@ def test_gradescope_student_is_found_after_a_long_submission_history(tmp_path):
     assert len(text) > 2 << 20
     assert _gradescope_student(tmp_path, text) == "alice@example.edu\n"
     path = tmp_path / "submission_metadata.json"
-    assert CliRunner().invoke(main, ["gradescope", "student", str(path), "--field", "id"]).stdout == "12\n"
+    assert CliRunner().invoke(
+        main, ["gradescope", "student", str(path), "--field", "id"]
+    ).stdout == "12\n"
     nested = {"previous_submissions": [{"users": [{"email": "bob@example.edu"}]}], "users": []}
-    assert _gradescope_student(tmp_path, nested) == ""  # a "users" inside a history is not the submitter
+    # a "users" inside a history is not the submitter
+    assert _gradescope_student(tmp_path, nested) == ""
 
 
 # --- the salt and the secret ------------------------------------------------------------------
@@ -366,7 +376,8 @@ def open_folder():
 
 def _exercise_course(root: Path) -> Path:
     course = root / "course"
-    shutil.copytree(REPO / "assignments" / "source" / "optimization", course / "source" / "optimization")
+    shutil.copytree(REPO / "assignments" / "source" / "optimization",
+                    course / "source" / "optimization")
     (course / SECRET_FILE).write_text(SECRET + "\n")
     return course
 
@@ -396,7 +407,8 @@ def test_data_beside_the_code_never_reaches_the_worker(tmp_path, open_folder):
         execs, _ = select_cells(load(folder, "optimization"), ["update_lr"])
         digests.append(code_digest(execs))
     assert digests[0] == digests[1]  # the premise: the carried data is outside the digest
-    job = roster.Job("mallory", "optimization", folder, tmp_path / "r.json", course, False, {"update_lr": 1.0})
+    job = roster.Job("mallory", "optimization", folder, tmp_path / "r.json", course, False,
+                     {"update_lr": 1.0})
     results, failed = grade_job(job)
     assert not failed
     update_lr = named_tests(results)["update_lr"]
@@ -407,7 +419,8 @@ def test_data_beside_the_code_never_reaches_the_worker(tmp_path, open_folder):
 
 def _cases(prepared: Prepared) -> list[str]:
     """The hidden cases a prepared submission will be called on (drawn from its seed)."""
-    return [repr((step.args, step.kwargs)) for step in prepared.steps if isinstance(step, sandbox.Call)]
+    return [repr((step.args, step.kwargs)) for step in prepared.steps
+            if isinstance(step, sandbox.Call)]
 
 
 def test_a_one_character_change_of_the_executed_code_changes_the_cases(tmp_path):
@@ -430,12 +443,14 @@ def test_a_one_character_change_of_the_executed_code_changes_the_cases(tmp_path)
 # --- 3. the GitHub Classroom runner result ------------------------------------------------------
 
 
-HOSTILE = ("boom\n::error::pwned\r::add-mask::x\u2028::set-output name=result::e30=\u0085::warning::y"
+HOSTILE = ("boom\n::error::pwned\r::add-mask::x\u2028"
+           "::set-output name=result::e30=\u0085::warning::y"
            "\n::stop-commands::tok")
 
 
 def _results(visibility: str = "visible") -> dict:
-    return {"score": 3.0, "max_score": 6.0, "output": f"optimization_quiz: 3 / 6 points.\n{HOSTILE}",
+    return {"score": 3.0, "max_score": 6.0,
+            "output": f"optimization_quiz: 3 / 6 points.\n{HOSTILE}",
             "tests": [
                 {"name": "a", "score": 1.0, "max_score": 1.0, "output": f"Correct. {HOSTILE}",
                  "visibility": visibility, "extra_data": {"picked": ["A"]}},
@@ -451,7 +466,8 @@ def _reporter_log(document: dict) -> list[str]:
     lines = []
     for test in document["tests"]:
         mark = "\u2705" if test["status"] == "pass" else "\u274c"
-        lines += (f"Error: {test['message']}" if test["status"] == "error" else f"{mark} {test['name']}").split("\n")
+        lines += (f"Error: {test['message']}" if test["status"] == "error"
+                  else f"{mark} {test['name']}").split("\n")
         if test["test_code"]:
             lines += f"Test code:\n{test['test_code']}".split("\n")
     return lines
@@ -544,7 +560,8 @@ def test_visible_results_still_say_the_score_at_the_top():
     results = to_gradescope(report)
     assert results["output"].startswith("optimization: 1 / 1 points.")
     assert results["visibility"] == "visible"
-    mixed = Report(QUIZ_ID, [NameResult("a", 1.0, 1.0, "ok"), NameResult("b", 0.0, 1.0, "no", "after_due_date")])
+    mixed = Report(QUIZ_ID, [NameResult("a", 1.0, 1.0, "ok"),
+                             NameResult("b", 0.0, 1.0, "no", "after_due_date")])
     assert "points" not in to_gradescope(mixed)["output"].splitlines()[0]
     assert to_gradescope(mixed)["visibility"] == "visible"
 

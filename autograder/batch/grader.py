@@ -8,9 +8,10 @@ two halves, `prepare_job` and the judge (then `job_results`), and a worker host 
 Each submission's hidden cases come from its own seed, HMAC-SHA256(course secret, "<assignment>/
 <student>/<digest of the code it runs>"), so a regrade (``autograde --force``) reproduces the
 grade, while changed code (a resubmission built from what the last feedback showed) is graded on
-other cases; ``Job.fresh`` draws fresh cases instead. The secret is a file in the nbgrader course root, created on first use (mode
-0600): ``nbgrader generate_assignment`` only copies ``source/<id>/``, the Gradescope bundle only
-``assignments/source/<id>``, and the grading worker cannot read the course root (Landlock).
+other cases; ``Job.fresh`` draws fresh cases instead. The secret is a file in the nbgrader
+course root, created on first use (mode 0600): ``nbgrader generate_assignment`` only copies
+``source/<id>/``, the Gradescope bundle only ``assignments/source/<id>``, and the grading worker
+cannot read the course root (Landlock).
 """
 
 from __future__ import annotations
@@ -87,7 +88,9 @@ def prepare_job(job: Job) -> Prepared | Report:
         from autograder.quiz.grade import prepare_quiz
 
         # The variant is the one of the student the submission is filed under, whatever it says.
-        return prepare_quiz(job.submission, job.assignment, job.course_root.parent, job.student, job.course_root)
+        return prepare_quiz(
+            job.submission, job.assignment, job.course_root.parent, job.student, job.course_root
+        )
     from autograder.grading import prepare
 
     def seed(code: str) -> int:

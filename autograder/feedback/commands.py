@@ -49,7 +49,8 @@ def feedback(assignment: str, course: Path | None, students: tuple[str, ...]) ->
     wanted = [_component(student, "student") for student in students] or sorted(
         path.parent.parent.name for path in autograded.glob(f"*/{assignment}/results.json"))
     if not wanted:
-        raise click.ClickException(f"no {autograded}/<student>/{assignment}/results.json: run autograder autograde first")
+        raise click.ClickException(f"no {autograded}/<student>/{assignment}/results.json: "
+                                   "run autograder autograde first")
     failures = 0
     for student in wanted:
         results_path = autograded / student / assignment / "results.json"
@@ -63,7 +64,8 @@ def feedback(assignment: str, course: Path | None, students: tuple[str, ...]) ->
         submission = submitted if submitted.is_dir() else autograded / student / assignment
         out_dir = root / "feedback" / student / assignment
         try:
-            path = write_report(submission, assignment, results_json, out_dir, root, student=student)
+            path = write_report(submission, assignment, results_json, out_dir, root,
+                                student=student)
         except Exception as error:  # noqa: BLE001 -- one student must never stop the others
             reason = shown(f"{type(error).__name__}: {error}"[:300])
             click.echo(f"skipped {shown(student)}: cannot write the report ({reason})", err=True)

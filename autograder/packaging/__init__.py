@@ -39,7 +39,8 @@ def schema(name: str = GRADESCOPE_SCHEMA) -> dict:
 
 
 def results_errors(results: object) -> list[str]:
-    """Where ``results`` breaks Gradescope's results specification, one line each ([] if nowhere)."""
+    """Where ``results`` breaks Gradescope's results specification, one line each
+    ([] if nowhere)."""
     import jsonschema  # slow to import; only the checks need it
 
     validator = jsonschema.Draft202012Validator(schema())

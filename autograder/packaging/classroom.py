@@ -74,7 +74,8 @@ def runner_result(results: dict) -> dict:
     if held:  # their share of the total: the total minus what the visible tests already show
         top = sum(untrusted.score(test.get("max_score")) for test in held)
         rest = untrusted.score(public.get("score")) - sum(entry["score"] for entry in entries)
-        entries.append(_entry(f"{len(held)} {HELD_BACK}", min(max(rest, 0.0), top), top, untrusted.HIDDEN))
+        entries.append(_entry(f"{len(held)} {HELD_BACK}", min(max(rest, 0.0), top), top,
+                              untrusted.HIDDEN))
     if not entries:  # the grader stopped before grading: say why where the student looks
         output = untrusted.text(public.get("output", "")).splitlines()
         entry = _entry("grading", 0.0, max_score, output[-1] if output else "no result")

@@ -1,4 +1,5 @@
-"""``autograder ci init|summary|public|result`` and ``autograder gradescope build`` (click groups)."""
+"""``autograder ci init|summary|public|result`` and ``autograder gradescope build``
+(click groups)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ def _repo_root() -> Path:
     for folder in (course.default_course_root().parent, Path.cwd(), *Path.cwd().parents):
         if all((folder / top).exists() for top in gradescope_zip.PROJECT):
             return folder
-    raise click.UsageError("cannot find the grader's repository (pyproject.toml, autograder/, reference/): use --root")
+    raise click.UsageError("cannot find the grader's repository (pyproject.toml, autograder/, "
+                           "reference/): use --root")
 
 
 def _check_assignment(assignment: str, root: Path) -> None:
@@ -36,8 +38,10 @@ def ci() -> None:
 @ci.command("init")
 @click.option("--assignment", "-a", default=None,
               help="Assignment or quiz id (default: read from the notebook's metadata).")
-@click.option("--dest", type=click.Path(path_type=Path, file_okay=False), default=Path("."), show_default=True,
-              help="The student repository (template) to write .github/workflows/autograde.yml into.")
+@click.option("--dest", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
+              show_default=True,
+              help="The student repository (template) to write "
+                   ".github/workflows/autograde.yml into.")
 @click.option("--notebook", default=None,
               help="The notebook to grade, relative to DEST (default: ID.ipynb).")
 @click.option("--force", is_flag=True, help="Overwrite an existing workflow.")
@@ -56,15 +60,19 @@ def ci_init(assignment: str | None, dest: Path, notebook: str | None, force: boo
         raise click.UsageError(str(error)) from None
     click.echo(f"wrote {path}")
     if not (dest / notebook).is_file():
-        click.echo(f"note: {dest / notebook} does not exist yet; commit it beside the workflow", err=True)
-    click.echo("set the repository (or organization) variable GRADER_REPOSITORY and the secret GRADER_TOKEN")
+        click.echo(f"note: {dest / notebook} does not exist yet; commit it beside the workflow",
+                   err=True)
+    click.echo("set the repository (or organization) variable GRADER_REPOSITORY and the secret "
+               "GRADER_TOKEN")
 
 
 def _read_results(results: Path) -> dict:
     try:
         data = json.loads(results.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise click.UsageError(f"cannot read {results}: {getattr(error, 'strerror', None) or error}") from None
+        raise click.UsageError(
+            f"cannot read {results}: {getattr(error, 'strerror', None) or error}"
+        ) from None
     if not isinstance(data, dict):
         raise click.UsageError(f"{results} is not a Gradescope results.json")
     return data
@@ -73,7 +81,8 @@ def _read_results(results: Path) -> dict:
 @ci.command("summary")
 @click.argument("results", type=click.Path(path_type=Path, dir_okay=False))
 def ci_summary(results: Path) -> None:
-    """Print RESULTS (a results.json) as Markdown for the job summary; the last line is Points X/Y."""
+    """Print RESULTS (a results.json) as Markdown for the job summary; the last line is
+    Points X/Y."""
     click.echo(summary.markdown(_read_results(results)))
 
 
@@ -119,8 +128,8 @@ GRADESCOPE_ID_FIELDS = ("email", "sid", "id")
 
 @gradescope.command("student")
 @click.argument("metadata", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--field", type=click.Choice(GRADESCOPE_ID_FIELDS), default="email", show_default=True,
-              help="Which of the submitter's fields is their student id.")
+@click.option("--field", type=click.Choice(GRADESCOPE_ID_FIELDS), default="email",
+              show_default=True, help="Which of the submitter's fields is their student id.")
 def gradescope_student(metadata: Path, field: str) -> None:
     """Print the student id of a Gradescope submission (its first submitter's FIELD, from
     submission_metadata.json), or nothing when it has none that is a usable id: run_autograder
@@ -185,7 +194,9 @@ def gradescope_build(assignment: str, output: Path | None, root: Path | None) ->
     root = root or _repo_root()
     _check_assignment(assignment, root)
     try:
-        path, count = gradescope_zip.build(root, assignment, quiz_ids(root), output or Path(f"autograder_{assignment}.zip"))
+        path, count = gradescope_zip.build(root, assignment, quiz_ids(root),
+                                           output or Path(f"autograder_{assignment}.zip"))
     except gradescope_zip.BundleError as error:
         raise click.UsageError(str(error)) from None
-    click.echo(f"wrote {path} ({count} files); upload it as the autograder of {assignment} on Gradescope")
+    click.echo(f"wrote {path} ({count} files); upload it as the autograder of {assignment} "
+               "on Gradescope")

@@ -24,8 +24,9 @@ PROJECT = ("pyproject.toml", "README.md", "reference", "autograder")
 SCRIPTS = ("setup.sh", "run_autograder")
 #: Never bundled, at any depth: caches, environments, nbgrader's student data.
 EXCLUDED_NAMES = frozenset({
-    "__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".ruff_cache", ".hypothesis", ".mypy_cache",
-    ".venv", "venv", ".git", "release", "submitted", "autograded", "gradebook.db", ".DS_Store",
+    "__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".ruff_cache", ".hypothesis",
+    ".mypy_cache", ".venv", "venv", ".git", "release", "submitted", "autograded", "gradebook.db",
+    ".DS_Store",
 })
 EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".egg-info")
 #: The course secret (every batch seed and the salts come from it) and its half-written copies
@@ -49,33 +50,39 @@ class BundleError(ValueError):
 
 
 def excluded(relative: Path) -> bool:
-    return any(part in EXCLUDED_NAMES or part.endswith(EXCLUDED_SUFFIXES) or part.startswith(SECRET_NAME)
+    return any(part in EXCLUDED_NAMES or part.endswith(EXCLUDED_SUFFIXES)
+               or part.startswith(SECRET_NAME)
                for part in relative.parts)
 
 
 def _tree(root: Path, top: str) -> list[Entry]:
     """Every kept file under ``root/top`` (a file or a folder)."""
     start = root / top
-    paths = [start] if start.is_file() else sorted(path for path in start.rglob("*") if path.is_file())
+    paths = ([start] if start.is_file()
+             else sorted(path for path in start.rglob("*") if path.is_file()))
     entries = []
     for path in paths:
         relative = path.relative_to(root)
         if not excluded(relative):
-            entries.append(Entry(relative.as_posix(), path.read_bytes(), bool(path.stat().st_mode & stat.S_IXUSR)))
+            entries.append(Entry(relative.as_posix(), path.read_bytes(),
+                                 bool(path.stat().st_mode & stat.S_IXUSR)))
     return entries
 
 
 def bundle_entries(root: Path, assignment: str, quizzes: list[str]) -> list[Entry]:
-    """The files of the bundle of ``assignment`` (an exercise set, or one of ``quizzes``), sorted."""
+    """The files of the bundle of ``assignment`` (an exercise set, or one of
+    ``quizzes``), sorted."""
     root = Path(root)
     source = f"assignments/source/{assignment}"
-    needed = f"quizzes/{assignment}.yaml" if assignment in quizzes else f"{source}/{assignment}.ipynb"
+    needed = (f"quizzes/{assignment}.yaml" if assignment in quizzes
+              else f"{source}/{assignment}.ipynb")
     missing = [top for top in (*PROJECT, needed) if not (root / top).exists()]
     if missing:
         raise BundleError(f"cannot bundle {assignment} from {root}: {', '.join(missing)} missing")
     wanted = [*PROJECT, source, *([needed] if assignment in quizzes else [])]
     entries = [entry for top in wanted if (root / top).exists() for entry in _tree(root, top)]
-    entries += [Entry(name, template(name, ASSIGNMENT=assignment).encode(), executable=True) for name in SCRIPTS]
+    entries += [Entry(name, template(name, ASSIGNMENT=assignment).encode(), executable=True)
+                for name in SCRIPTS]
     return sorted(entries, key=lambda entry: entry.name)
 
 

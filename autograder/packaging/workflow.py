@@ -67,7 +67,8 @@ def notebook_assignment(path: Path) -> str | None:
 
 
 def infer_assignment(dest: Path, notebook: str | None) -> str:
-    """The assignment of ``notebook``, else of the only notebook at the top of ``dest`` naming one."""
+    """The assignment of ``notebook``, else of the only notebook at the top of
+    ``dest`` naming one."""
     candidates = [Path(dest) / notebook] if notebook else sorted(Path(dest).glob("*.ipynb"))
     found = {assignment for path in candidates if (assignment := notebook_assignment(path))}
     if len(found) != 1:
@@ -77,7 +78,8 @@ def infer_assignment(dest: Path, notebook: str | None) -> str:
 
 
 def write_workflow(dest: Path, text: str, force: bool = False) -> Path:
-    """Write ``text`` to ``dest/.github/workflows/autograde.yml``; never overwrite unless ``force``."""
+    """Write ``text`` to ``dest/.github/workflows/autograde.yml``; never overwrite
+    unless ``force``."""
     path = Path(dest) / WORKFLOW_PATH
     if path.exists() and not force:
         raise FileExistsError(f"{path} exists: pass --force to overwrite it")

@@ -32,7 +32,9 @@ CHOICE_TYPES = (SINGLE, MULTIPLE)
 #: Names the quiz notebook's own cells bind (``render``): the student's ``QuizVariant`` and the
 #: form checks. An item id must not be one, or its answer would rebind it.
 VARIANT_NAME = "quiz"
-NOTEBOOK_NAMES = frozenset({VARIANT_NAME, "QuizVariant", "check_answer_format", "check_number_format"})
+NOTEBOOK_NAMES = frozenset(
+    {VARIANT_NAME, "QuizVariant", "check_answer_format", "check_number_format"}
+)
 
 #: Quiz-level ``explanations`` setting -> Gradescope test visibility.
 VISIBILITY = {"immediately": "visible", "after_due_date": "after_due_date"}

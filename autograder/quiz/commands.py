@@ -18,7 +18,8 @@ from autograder.quiz.render import build_quiz
 
 
 def find_repo_root(start: Path) -> Path | None:
-    """The nearest folder at or above ``start`` that holds both ``quizzes/`` and ``assignments/``."""
+    """The nearest folder at or above ``start`` that holds both ``quizzes/`` and
+    ``assignments/``."""
     for folder in (start, *start.parents):
         if (folder / "quizzes").is_dir() and (folder / "assignments").is_dir():
             return folder
@@ -137,8 +138,8 @@ def variant(root: Path, quiz_id: str, students: tuple[str, ...], course: Path | 
                 click.echo(f"  {item.id}: {numbers}")
                 click.echo(f"    {fill(item.prompt, chosen.values)}")
             else:
-                click.echo(f"  {item.id}: the bank's {', '.join(chosen.record(item)['order'])} shown as "
-                           f"{', '.join(item.letters)}")
+                click.echo(f"  {item.id}: the bank's {', '.join(chosen.record(item)['order'])} "
+                           f"shown as {', '.join(item.letters)}")
                 for shown, bank_letter in chosen.bank_letters(item).items():
                     click.echo(f"    {shown}. {item.choices[bank_letter]}")
             click.echo(f"    full marks: {item.id} = {key[item.id]!r}")

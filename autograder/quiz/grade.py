@@ -35,10 +35,12 @@ def _to_result(score: ItemScore) -> NameResult:
 
 def _markdown_answers(submission: Submission, quiz: Quiz) -> dict[str, str]:
     free = {item.id for item in quiz.items if item.type == FREE_RESPONSE}
-    return {cell.grade_id: cell.source for cell in submission.cells if cell.kind == "markdown" and cell.grade_id in free}
+    return {cell.grade_id: cell.source for cell in submission.cells
+            if cell.kind == "markdown" and cell.grade_id in free}
 
 
-def _variants(quiz: Quiz, course_root: Path, student: str | None) -> tuple[dict[str, Variant], str | None]:
+def _variants(quiz: Quiz, course_root: Path,
+              student: str | None) -> tuple[dict[str, Variant], str | None]:
     """The student's variant of each per-student item, or why there is none."""
     try:
         return student_variants(quiz, course_root, student), None
@@ -54,36 +56,47 @@ def prepare_quiz(submission_path: Path, quiz_id: str, repo_root: Path, student: 
     started = time.perf_counter()
     quiz = load_quiz(Path(repo_root) / "quizzes" / f"{quiz_id}.yaml")
     points = {item.id: item.points for item in quiz.items}
-    variants, unavailable = _variants(quiz, Path(course_root or Path(repo_root) / "assignments"), student)
+    variants, unavailable = _variants(
+        quiz, Path(course_root or Path(repo_root) / "assignments"), student
+    )
     try:
         submission = load(submission_path, quiz_id)
     except SubmissionError as error:
-        return failed_report(quiz_id, points, f"Your submission could not be read: {error}.", started)
+        return failed_report(quiz_id, points,
+                             f"Your submission could not be read: {error}.", started)
     if unavailable is not None:
-        submission.notes.append(f"Questions different for each student got no credit: {unavailable}.")
+        submission.notes.append(
+            f"Questions different for each student got no credit: {unavailable}.")
 
     markdown = _markdown_answers(submission, quiz)
     wanted = [item.id for item in quiz.items if item.id not in markdown]
     execs, owner = select_cells(submission, wanted)
-    fetches = [sandbox.Fetch(f"answer {item_id}", item_id) for item_id in wanted if item_id in owner]
+    fetches = [sandbox.Fetch(f"answer {item_id}", item_id)
+               for item_id in wanted if item_id in owner]
 
     def judge(step_results: list[sandbox.StepResult], isolation: dict[str, str]) -> Report:
-        fetched = {result.label.removeprefix("answer "): result for result in step_results if result.label.startswith("answer ")}
-        results = [_item_result(item, quiz, markdown, owner, fetched, variants.get(item.id), unavailable)
-                   for item in quiz.items]
-        return Report(quiz_id, results, None, time.perf_counter() - started, isolation, submission.notes)
+        fetched = {result.label.removeprefix("answer "): result for result in step_results
+                   if result.label.startswith("answer ")}
+        results = [
+            _item_result(item, quiz, markdown, owner, fetched, variants.get(item.id), unavailable)
+            for item in quiz.items
+        ]
+        return Report(quiz_id, results, None, time.perf_counter() - started, isolation,
+                      submission.notes)
 
     return Prepared((*execs, *fetches), sandbox.Limits(), judge)
 
 
 def _item_result(item: Item, quiz: Quiz, markdown: dict[str, str], owner: dict[str, str],
-                 fetched: dict[str, sandbox.StepResult], variant: Variant | None, unavailable: str | None) -> NameResult:
+                 fetched: dict[str, sandbox.StepResult], variant: Variant | None,
+                 unavailable: str | None) -> NameResult:
     if item.per_student and variant is None:
         return _to_result(unassigned(item, quiz, unavailable or "its variant is unknown"))
     if item.id in markdown:
         return _to_result(score_item(item, markdown[item.id], quiz))
     if item.id not in owner:
-        message = f"No credit: there is no answer cell for {item.id} (grade_id {item.id}); copy it back from the released quiz."
+        message = (f"No credit: there is no answer cell for {item.id} (grade_id {item.id}); "
+                   "copy it back from the released quiz.")
         return NameResult(item.id, 0.0, item.points, message, quiz.visibility)
     answer = fetched[item.id]
     if not answer.ok and (answer.error or "").startswith("NameError"):

@@ -134,7 +134,8 @@ FUNCTIONS: dict[str, AnswerFunction] = {
         _schedule_lr_decay,
     ),
     "adam_first_moment": AnswerFunction(
-        "v after t Adam steps of the constant gradient g (reference.optimizers.update_parameters_with_adam)",
+        "v after t Adam steps of the constant gradient g "
+        "(reference.optimizers.update_parameters_with_adam)",
         {"g": REAL, "beta1": BETA, "t": STEPS},
         ("v",),
         lambda g, beta1, t: _adam_first_moment(g, beta1, t)[:1],
@@ -277,7 +278,9 @@ def parameter_errors(raw: dict) -> Iterator[tuple[str, str]]:
         shown = PLACEHOLDER.findall(prompt)
         for unknown in sorted(set(shown) - set(parameters)):
             ok = False
-            yield "prompt", f"{{{unknown}}} is not a parameter (parameters: {', '.join(parameters)})"
+            yield "prompt", (
+                f"{{{unknown}}} is not a parameter (parameters: {', '.join(parameters)})"
+            )
         for hidden in [p for p in parameters if p not in shown]:
             yield "prompt", f"the prompt never shows the parameter {hidden} (write {{{hidden}}})"
     tolerance = raw.get("tolerance")
@@ -304,7 +307,9 @@ def _answer_errors(
         try:
             answer = function.answer(values)
         except Exception as error:  # noqa: BLE001 -- a reference failing is what is reported
-            yield "parameters", f"the answer is undefined at {where}: {type(error).__name__}: {error}"
+            yield "parameters", (
+                f"the answer is undefined at {where}: {type(error).__name__}: {error}"
+            )
             return
         if not all(math.isfinite(number) for number in answer):
             yield "parameters", f"the answer is not a finite number at {where}"

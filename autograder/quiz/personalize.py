@@ -71,7 +71,9 @@ def listed_order(item: Item, salt: str) -> tuple[int, ...]:
     texts = list(item.choices.values())
 
     def rank(index: int) -> bytes:
-        message = json.dumps({"choice": texts[index], "item": item.id}, sort_keys=True).encode("ascii")
+        message = json.dumps(
+            {"choice": texts[index], "item": item.id}, sort_keys=True
+        ).encode("ascii")
         return hmac.new(bytes.fromhex(salt), message, hashlib.sha256).digest()
 
     return tuple(sorted(range(len(texts)), key=lambda index: (rank(index), index)))
@@ -79,7 +81,9 @@ def listed_order(item: Item, salt: str) -> tuple[int, ...]:
 
 def variant_of(item: Item, salt: str, student: str) -> Variant:
     if item.type == NUMERIC:
-        return Variant(student, values=variants.parameter_values(salt, student, item.id, item.parameters))
+        return Variant(
+            student, values=variants.parameter_values(salt, student, item.id, item.parameters)
+        )
     listed = listed_order(item, salt)  # what the notebook shuffles: the choices as listed
     shuffled = variants.choice_order(salt, student, item.id, len(item.choices))
     return Variant(student, order=tuple(listed[position] for position in shuffled))

@@ -22,9 +22,10 @@ cell is a markdown "manually graded answer" cell (grade + solution) that carries
 itself; its rubric stays in the bank.
 
 Nothing from the key, the explanations, the rubrics or the answer functions is written (the
-salt is only in ``quizvariants.json``, so the notebook does not depend on the secret). The answer cell prefills
-``<item id> = None`` inside nbgrader's solution region, so the instructor's notebook runs as is;
-``nbgrader generate_assignment`` replaces that region with the course's code stub.
+salt is only in ``quizvariants.json``, so the notebook does not depend on the secret). The
+answer cell prefills ``<item id> = None`` inside nbgrader's solution region, so the
+instructor's notebook runs as is; ``nbgrader generate_assignment`` replaces that region with
+the course's code stub.
 
 Output is deterministic: fixed cell ids derived from item ids, sorted JSON keys, no timestamps;
 code cells are already in `ruff format` style, so formatting the tree changes no byte.
@@ -62,7 +63,10 @@ def build_quiz(quiz: Quiz, course_root: Path | str) -> dict[Path, bool]:
         written.update(_copy_module("answers.py", notebook.parent / f"{CHECK_MODULE}.py"))
     if quiz.per_student:
         written.update(_copy_module("variants.py", notebook.parent / f"{VARIANTS_MODULE}.py"))
-        salt = personalize.kept_salt(course_root, quiz.id) or personalize.make_salt(course_root, quiz.id)
+        salt = (
+            personalize.kept_salt(course_root, quiz.id)
+            or personalize.make_salt(course_root, quiz.id)
+        )
         data = personalize.data_path(course_root, quiz.id)
         written[data] = _write_if_changed(data, render_variants_text(quiz, salt))
     return written
@@ -83,7 +87,9 @@ def render_variants_text(quiz: Quiz, salt: str) -> str:
             items[item.id] = {"prompt": item.prompt, "parameters": dict(item.parameters)}
         elif item.shuffle:  # never in the bank's order, which may give the key away
             texts = list(item.choices.values())
-            items[item.id] = {"choices": [texts[index] for index in personalize.listed_order(item, salt)]}
+            items[item.id] = {
+                "choices": [texts[index] for index in personalize.listed_order(item, salt)]
+            }
     data = {"quiz": quiz.id, "salt": salt, "items": items}
     return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -137,7 +143,11 @@ def _introduction(quiz: Quiz) -> str:
                 'in quotes such as `"A"` for a single choice, a list of letters such as '
                 '`["A", "C"]` when several may be right (a wrong pick costs as much as a right '
                 "pick earns)"
-                + (", a number such as `0.0125` for a numeric question." if NUMERIC in kinds else ".")
+                + (
+                    ", a number such as `0.0125` for a numeric question."
+                    if NUMERIC in kinds
+                    else "."
+                )
             ),
             "",
             (
@@ -167,7 +177,9 @@ def _question(number: int, item: Item) -> str:
     points = f"{item.points:g} point{'s' if item.points != 1 else ''}"
     lines = [f"### Question {number} ({points})", "", item.prompt]
     if item.type == NUMERIC:
-        return "\n".join([*lines[:2], "*Run the cell below: it shows your question, with your numbers.*"])
+        return "\n".join(
+            [*lines[:2], "*Run the cell below: it shows your question, with your numbers.*"]
+        )
     if item.type == MULTIPLE:
         lines += ["", "*Select all that apply.*"]
     if item.shuffle:
@@ -198,7 +210,11 @@ def _answer_hint(item: Item) -> str:
     if item.type == NUMERIC:
         count = len(item.answer_function.returns)
         of = "" if count == 1 else f" ({', '.join(item.answer_function.returns)})"
-        return f"# your answer: {number_hint(count)}{of}; right when {item.tolerance.describe()}"
+        # on two comment lines: on one, the tolerance would take the cell past ruff's 100 columns
+        return (
+            f"# your answer: {number_hint(count)}{of};\n"
+            f"# right when {item.tolerance.describe()}"
+        )
     order = " in the order shown above" if item.shuffle else ""
     return f"# your answer: {format_hint(item.type)}; choices {', '.join(item.letters)}{order}"
 

@@ -74,7 +74,9 @@ QUIZ_SCHEMA: dict = {
                     "type": "string",
                 },
                 "tolerance": {
-                    "description": "Right when |answer - expected| <= absolute + relative |expected|.",
+                    "description": (
+                        "Right when |answer - expected| <= absolute + relative |expected|."
+                    ),
                     "type": "object",
                     "required": ["relative", "absolute"],
                     "additionalProperties": False,

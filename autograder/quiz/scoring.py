@@ -122,7 +122,9 @@ def _score_choice(item: Item, answer: object, quiz: Quiz, variant: Variant) -> I
     if fraction < 1.0 and quiz.explanations == "after_due_date":
         key = sorted(shown_of[letter] for letter in item.answer)
         lines.append(f"The answer: {', '.join(key)}.")
-        lines += [_explained(item, letter, bank_of) for letter in key if bank_of[letter] not in picked]
+        lines += [
+            _explained(item, letter, bank_of) for letter in key if bank_of[letter] not in picked
+        ]
     if item.shuffle:
         lines.append(f"(The letters of the choices in the order shown to {_shown_to(variant)}.)")
     score = _result(item, quiz, round(fraction * item.points, 6), "\n".join(lines))
@@ -148,12 +150,19 @@ def _score_numeric(item: Item, answer: object, quiz: Quiz, variant: Variant) -> 
     elif fraction > 0.0:
         good = [label for label, ok in zip(function.returns, right) if ok]
         bad = [label for label, ok in zip(function.returns, right) if not ok]
-        lines = [f"Partially correct: {', '.join(good)} right, {', '.join(bad)} not within the tolerance."]
+        lines = [
+            (
+                f"Partially correct: {', '.join(good)} right, "
+                f"{', '.join(bad)} not within the tolerance."
+            )
+        ]
     else:
         lines = ["Incorrect."]
     lines.append(yours)
     if fraction < 1.0 and quiz.explanations == "after_due_date":
-        answer_text = ", ".join(f"{label} {number:.6g}" for label, number in zip(function.returns, expected))
+        answer_text = ", ".join(
+            f"{label} {number:.6g}" for label, number in zip(function.returns, expected)
+        )
         lines.append(f"The answer: {answer_text}.")
     if fraction == 1.0 or quiz.explanations == "after_due_date":
         lines.append(item.explanation or "")
@@ -166,7 +175,9 @@ def score_quiz(
     """Score every item; an item missing from ``answers`` is unanswered (``None``);
     ``variants``: the student's variant of each per-student item."""
     variants = variants or {}
-    return [score_item(item, answers.get(item.id), quiz, variants.get(item.id)) for item in quiz.items]
+    return [
+        score_item(item, answers.get(item.id), quiz, variants.get(item.id)) for item in quiz.items
+    ]
 
 
 def _explained(item: Item, letter: str, bank_of: Mapping[str, str]) -> str:

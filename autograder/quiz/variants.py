@@ -191,7 +191,11 @@ class QuizVariant:
         try:
             self.student = check_student_id(chosen)
         except StudentIdError as error:
-            advice = "ask your instructor" if from_hub else "run this cell again and type your id exactly"
+            advice = (
+                "ask your instructor"
+                if from_hub
+                else "run this cell again and type your id exactly"
+            )
             raise StudentIdError(f"{error}: {advice}") from None
         print(
             f"The questions below show the variant of student id {_shown(self.student)}. Your "
@@ -205,7 +209,9 @@ class QuizVariant:
         who = f"student id {_shown(self.student)}"
         if "choices" in item:
             order = choice_order(self.salt, self.student, item_id, len(item["choices"]))
-            rows = [(chr(ord("A") + shown), item["choices"][bank]) for shown, bank in enumerate(order)]
+            rows = [
+                (chr(ord("A") + shown), item["choices"][bank]) for shown, bank in enumerate(order)
+            ]
             heading = f"Choices in the order of {who}:"
             markdown = [_markdown_escape(heading), "", *(f"- **{k}.** {text}" for k, text in rows)]
             return Shown("\n".join(markdown), "\n".join([heading, *(f"{k}. {t}" for k, t in rows)]))

@@ -108,7 +108,8 @@ def _build(course: Path) -> None:
 
 def graded_course(tmp_path_factory) -> Path:
     """The course root (built once per session, shared by xdist workers); never modify it."""
-    return built_once(tmp_path_factory, "stats-course", lambda root: _build(root / "course")) / "course"
+    built = built_once(tmp_path_factory, "stats-course", lambda root: _build(root / "course"))
+    return built / "course"
 
 
 def copy_course(course: Path, destination: Path) -> Path:

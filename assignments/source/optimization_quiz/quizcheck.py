@@ -63,7 +63,8 @@ def format_hint(kind: str) -> str:
 
 
 def describe(value: object) -> str:
-    """A short phrase naming what a value is, e.g. ``an int (3)`` or ``a MyStr (subclass of str)``."""
+    """A short phrase naming what a value is, e.g. ``an int (3)`` or
+    ``a MyStr (subclass of str)``."""
     type_name = getattr(value, "type_name", None)
     if type(value).__name__ == "Unsupported" and isinstance(type_name, str):
         # The grader's worker stands for an object that was not plain data with this record.
@@ -82,7 +83,8 @@ def describe(value: object) -> str:
 
 
 def read_answer(value: object, kind: str, choices: str | tuple[str, ...] | list[str]) -> ReadAnswer:
-    """Read ``value`` as an answer of ``kind`` (``"single"`` or ``"multiple"``) among ``choices``."""
+    """Read ``value`` as an answer of ``kind`` (``"single"`` or ``"multiple"``)
+    among ``choices``."""
     letters = tuple(choices)
     listing = ", ".join(letters)
     if value is None:
@@ -186,7 +188,8 @@ def check_number_format(name: str, value: object, count: int = 1) -> None:
 
 
 def check_answer_format(name: str, value: object, kind: str, choices: str) -> None:
-    """Raise ``AnswerFormError`` unless ``value`` is a well-formed answer; says nothing of the key."""
+    """Raise ``AnswerFormError`` unless ``value`` is a well-formed answer; says
+    nothing of the key."""
     read = read_answer(value, kind, choices)
     if read.problem is None and read.unknown:
         unknown = ", ".join(f'"{letter}"' for letter in read.unknown)
