@@ -65,6 +65,21 @@ require_isolation_option = click.option(
          "c.Autograder.require_isolation in nbgrader_config.py, else none).")
 
 
+def course_root_of(course: Path | None) -> Path:
+    """The course root a command was given (default: the bundled one), resolved."""
+    from autograder import course as course_info
+
+    return Path(course or course_info.default_course_root()).resolve()
+
+
+def existing_course_root(course: Path | None) -> Path:
+    """`course_root_of`, refused with a usage error when it is not a folder."""
+    course_root = course_root_of(course)
+    if not course_root.is_dir():
+        raise click.UsageError(f"no course folder {course_root}")
+    return course_root
+
+
 def course_setting(course_root: Path, name: str) -> str:
     """``c.Autograder.<name>`` of the course's nbgrader_config.py, if it sets one ("" if not)."""
     if not (course_root / "nbgrader_config.py").is_file():

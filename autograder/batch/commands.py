@@ -11,7 +11,9 @@ from rich.table import Table
 
 from autograder.cli import (
     IsolationRefused,
+    course_root_of,
     course_setting,
+    existing_course_root,
     refuse_unless_isolated,
     require_isolation_option,
     required_layers,
@@ -20,19 +22,11 @@ from autograder.cli import (
 COURSE_HELP = "nbgrader course root (default: the bundled assignments/)."
 
 
-def _course_root(course: Path | None) -> Path:
-    from autograder import course as course_info
-
-    return Path(course or course_info.default_course_root()).resolve()
-
-
 def _setup(assignment: str, course: Path | None):
     from autograder.batch.gradebook import course_directory
     from autograder.batch.spec import UnknownAssignment, spec_for
 
-    course_root = _course_root(course)
-    if not course_root.is_dir():
-        raise click.UsageError(f"no course folder {course_root}")
+    course_root = existing_course_root(course)
     try:
         spec = spec_for(assignment, course_root)
     except UnknownAssignment as error:
@@ -108,7 +102,7 @@ def autograde(
 ) -> None:
     """Grade every submitted/<student>/ASSIGNMENT/ of the course into autograded/ and the
     gradebook."""
-    scheduler = scheduler or course_setting(_course_root(course), "scheduler")
+    scheduler = scheduler or course_setting(course_root_of(course), "scheduler")
     if not scheduler:
         from autograder.batch import pool
 

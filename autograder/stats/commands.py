@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from autograder import untrusted
+from autograder.cli import existing_course_root
 from autograder.safe_files import shown
 
 #: Mistakes in the table printed at the end.
@@ -85,15 +86,12 @@ def _print_top_mistakes(statistics: dict) -> None:
 def stats(assignment: str, course: Path | None, output: Path | None,
           results_glob: str | None) -> None:
     """Write the class's statistics of ID: per graded name and quiz item, with the mistakes made."""
-    from autograder import course as course_info
     from autograder.stats import page
     from autograder.stats.compute import class_statistics
     from autograder.stats.questions import UnknownAssignment, questions_of
     from autograder.stats.writing import write_files
 
-    course_root = Path(course or course_info.default_course_root()).resolve()
-    if not course_root.is_dir():
-        raise click.UsageError(f"no course folder {course_root}")
+    course_root = existing_course_root(course)
     try:
         questions = questions_of(assignment, course_root)
     except UnknownAssignment as error:
