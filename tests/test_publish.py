@@ -10,7 +10,7 @@ import pytest
 
 from autograder import selfcheck
 from autograder.exercises import ASSIGNMENTS
-from autograder.publish import self_check_files
+from autograder.publish import self_check_data_text
 
 SOURCE = Path(__file__).resolve().parents[1] / "assignments" / "source"
 
@@ -35,12 +35,12 @@ def test_shipped_selfcheck_module_is_the_graders(assignment):
 @pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
 def test_shipped_selfcheck_data_matches_the_exercise_declarations(assignment):
     shipped = json.loads((SOURCE / assignment / "selfcheck_data.json").read_text(encoding="utf-8"))
-    fresh = json.loads(self_check_files(assignment)["selfcheck_data.json"])
+    fresh = json.loads(self_check_data_text(assignment))
     assert _close(shipped, fresh), "run `autograder selfcheck build`"
 
 
 @pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
 def test_every_graded_name_has_public_cases(assignment):
-    data = json.loads(self_check_files(assignment)["selfcheck_data.json"])
+    data = json.loads(self_check_data_text(assignment))
     assert sorted(data["exercises"]) == sorted(e.name for e in ASSIGNMENTS[assignment])
     assert all(len(entry["cases"]) >= 2 for entry in data["exercises"].values())

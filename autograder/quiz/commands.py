@@ -35,8 +35,8 @@ def _bank(root: Path, quiz_id: str) -> Path:
 
 
 def _shown(path: Path, root: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(root.resolve()))
+    try:  # the folder resolved, not the file: a shipped module may be a link into the package
+        return str(path.parent.resolve().relative_to(root.resolve()) / path.name)
     except ValueError:
         return str(path)
 

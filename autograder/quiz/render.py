@@ -4,13 +4,14 @@
 
 * ``source/<quiz id>/<quiz id>.ipynb``: a title cell, then per item a markdown cell with the
   prompt and the lettered choices and an answer cell (nbgrader ``grade_id`` = item id);
-* ``source/<quiz id>/quizcheck.py``: a verbatim copy of ``answers.py`` (standard library only),
-  which the check cells import (only for quizzes with choice or numeric items);
-* for a quiz with per-student items (shuffled choices, numeric items): ``quizvariants.py``, a
-  verbatim copy of ``variants.py``, and ``quizvariants.json``: the quiz's salt (made once from
-  the course secret, then kept: ``personalize``), each shuffled item's choice texts (in an order
-  drawn from the salt and the texts, ``personalize.listed_order``, not the bank's) and each
-  numeric item's template and parameter ranges. The notebook's first code cell makes the
+* ``source/<quiz id>/quizcheck.py``: ``answers.py`` itself (standard library only; a link in
+  the bundled course, a copy elsewhere: `autograder.shipped`), which the check cells import
+  (only for quizzes with choice or numeric items);
+* for a quiz with per-student items (shuffled choices, numeric items): ``quizvariants.py``
+  (``variants.py``, shipped the same way), and ``quizvariants.json``: the quiz's salt (made once
+  from the course secret, then kept: ``personalize``), each shuffled item's choice texts (in an
+  order drawn from the salt and the texts, ``personalize.listed_order``, not the bank's) and
+  each numeric item's template and parameter ranges. The notebook's first code cell makes the
   student's ``QuizVariant``; under each such question's prompt a locked cell shows it in the
   student's variant (the prompt cell cannot: markdown is the same for everyone).
 
@@ -43,6 +44,7 @@ from nbformat.notebooknode import NotebookNode
 from autograder.quiz import personalize
 from autograder.quiz.answers import format_hint, number_hint
 from autograder.quiz.bank import FREE_RESPONSE, MULTIPLE, NUMERIC, VARIANT_NAME, Item, Quiz
+from autograder.shipped import ship_module, write_if_changed
 
 CHECK_MODULE = "quizcheck"
 VARIANTS_MODULE = "quizvariants"
@@ -58,7 +60,7 @@ def build_quiz(quiz: Quiz, course_root: Path | str) -> dict[Path, bool]:
     """Write the quiz's source notebook and check module; map each path to whether it changed."""
     notebook = notebook_path(quiz.id, Path(course_root))
     notebook.parent.mkdir(parents=True, exist_ok=True)
-    written = {notebook: _write_if_changed(notebook, render_notebook_text(quiz))}
+    written = {notebook: write_if_changed(notebook, render_notebook_text(quiz))}
     if any(item.type != FREE_RESPONSE for item in quiz.items):
         written.update(_copy_module("answers.py", notebook.parent / f"{CHECK_MODULE}.py"))
     if quiz.per_student:
@@ -68,13 +70,12 @@ def build_quiz(quiz: Quiz, course_root: Path | str) -> dict[Path, bool]:
             or personalize.make_salt(course_root, quiz.id)
         )
         data = personalize.data_path(course_root, quiz.id)
-        written[data] = _write_if_changed(data, render_variants_text(quiz, salt))
+        written[data] = write_if_changed(data, render_variants_text(quiz, salt))
     return written
 
 
 def _copy_module(name: str, destination: Path) -> dict[Path, bool]:
-    source = (Path(__file__).parent / name).read_text(encoding="utf-8")
-    return {destination: _write_if_changed(destination, source)}
+    return {destination: ship_module(Path(__file__).parent / name, destination)}
 
 
 def render_variants_text(quiz: Quiz, salt: str) -> str:
@@ -297,10 +298,3 @@ def _free_response_cell(item: Item) -> NotebookNode:
         id=f"{item.id}-answer",
         metadata=_nbgrader(item.id, grade=True, solution=True, locked=False, points=item.points),
     )
-
-
-def _write_if_changed(path: Path, text: str) -> bool:
-    if path.exists() and path.read_text(encoding="utf-8") == text:
-        return False
-    path.write_text(text, encoding="utf-8")
-    return True
