@@ -13,15 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jinja2
-
+from autograder import pages
 from autograder.feedback.figures import Picture
 
-_ENVIRONMENT = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-)
+_ENVIRONMENT = pages.environment(Path(__file__).with_name("templates"))
 
 
 @dataclass

@@ -12,17 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import jinja2
-
-from autograder import untrusted
+from autograder import pages, untrusted
 from autograder.stats import plots
 from autograder.stats.questions import Question
 
-_ENVIRONMENT = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-)
+_ENVIRONMENT = pages.environment(Path(__file__).with_name("templates"))
 DASH = "\u2013"
 
 
