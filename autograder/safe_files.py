@@ -52,6 +52,15 @@ def shown(name: str) -> str:
     return name if name.isprintable() else repr(name)
 
 
+#: How much of an unexpected exception's text a warning keeps (it may quote student strings).
+PROBLEM_CHARS = 300
+
+
+def problem(error: BaseException) -> str:
+    """An unexpected exception as a warning names it: its type and text, clipped and escaped."""
+    return shown(f"{type(error).__name__}: {error}"[:PROBLEM_CHARS])
+
+
 def kind_of(mode: int) -> str:
     if stat.S_ISLNK(mode):
         return "a link"

@@ -198,7 +198,7 @@ def _progress_bar(spec: Spec, console: Console, total: int) -> Iterator[Callable
 
 
 def _warn(console: Console, job: Job, what: str, error: Exception) -> None:
-    reason = safe_files.shown(f"{type(error).__name__}: {error}"[:300])
+    reason = safe_files.problem(error)
     line = f"warning: {safe_files.shown(job.student)}: {what} ({reason})"
     console.print(Text(line, style="yellow"))
 

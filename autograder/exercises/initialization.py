@@ -8,6 +8,8 @@ variance, ...) is far outside the bounds of the right variance on at least one l
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from autograder.exercises.base import (
@@ -33,74 +35,46 @@ def _statistical_widths(rng: np.random.Generator) -> list[tuple[str, list[int]]]
     ]
 
 
-XAVIER_MISTAKES = [
-    Mistake(
-        "Var(W) uses n^[l], this layer's width; Xavier divides by n^[l-1], the previous layer's",
-        PART,
-        variance=lambda n_in, n_out: 1 / n_out,
-    ),
-    Mistake(
-        "this is Glorot's 2 / (n^[l-1] + n^[l]); the course's Xavier is Var(W) = 1 / n^[l-1]",
-        PART,
-        variance=lambda n_in, n_out: 2 / (n_in + n_out),
-    ),
-    Mistake(
-        "this is He's 2 / n^[l-1]; Xavier (for tanh) is 1 / n^[l-1]",
-        PART,
-        variance=lambda n_in, n_out: 2 / n_in,
-    ),
-    Mistake(
-        "the standard deviation is 1 / n^[l-1] instead of the variance: "
-        "multiply by np.sqrt(1 / n^[l-1])",
-        PART,
-        variance=lambda n_in, n_out: 1 / n_in**2,
-    ),
-    Mistake(UNSCALED, PART, variance=lambda n_in, n_out: 1.0),
-]
+def _variance_mistakes(*rows: tuple[str, Callable[[int, int], float]]) -> list[Mistake]:
+    """Initializer mistakes that scale W[l] wrongly: (message, the mistake's Var(W)) each."""
+    return [Mistake(message, PART, variance=variance) for message, variance in rows]
 
-HE_MISTAKES = [
-    Mistake(
-        "He with 1 / n^[l-1] is Xavier: ReLU zeroes half of the signal, "
-        "so He uses Var(W) = 2 / n^[l-1]",
-        PART,
-        variance=lambda n_in, n_out: 1 / n_in,
-    ),
-    Mistake(
-        "Var(W) uses n^[l], this layer's width; He divides by n^[l-1], the previous layer's",
-        PART,
-        variance=lambda n_in, n_out: 2 / n_out,
-    ),
-    Mistake(
-        "the standard deviation is 2 / n^[l-1] instead of the variance: "
-        "multiply by np.sqrt(2 / n^[l-1])",
-        PART,
-        variance=lambda n_in, n_out: 4 / n_in**2,
-    ),
-    Mistake(
-        "this is Glorot's 2 / (n^[l-1] + n^[l]); He is Var(W) = 2 / n^[l-1]",
-        PART,
-        variance=lambda n_in, n_out: 2 / (n_in + n_out),
-    ),
-    Mistake(UNSCALED, PART, variance=lambda n_in, n_out: 1.0),
-]
 
-RANDOM_MISTAKES = [
-    Mistake(
-        "the weights have variance 1: this exercise multiplies np.random.randn by 10",
-        PART,
-        variance=lambda n_in, n_out: 1.0,
-    ),
-    Mistake(
-        "the weights are multiplied by 100: multiply np.random.randn by 10",
-        PART,
-        variance=lambda n_in, n_out: 1e4,
-    ),
-    Mistake(
-        "the weights are scaled by 0.01: this exercise shows large weights, multiply by 10",
-        PART,
-        variance=lambda n_in, n_out: 1e-4,
-    ),
-]
+XAVIER_MISTAKES = _variance_mistakes(
+    ("Var(W) uses n^[l], this layer's width; Xavier divides by n^[l-1], the previous layer's",
+     lambda n_in, n_out: 1 / n_out),
+    ("this is Glorot's 2 / (n^[l-1] + n^[l]); the course's Xavier is Var(W) = 1 / n^[l-1]",
+     lambda n_in, n_out: 2 / (n_in + n_out)),
+    ("this is He's 2 / n^[l-1]; Xavier (for tanh) is 1 / n^[l-1]",
+     lambda n_in, n_out: 2 / n_in),
+    (("the standard deviation is 1 / n^[l-1] instead of the variance: "
+     "multiply by np.sqrt(1 / n^[l-1])"),
+     lambda n_in, n_out: 1 / n_in**2),
+    (UNSCALED, lambda n_in, n_out: 1.0),
+)
+
+HE_MISTAKES = _variance_mistakes(
+    (("He with 1 / n^[l-1] is Xavier: ReLU zeroes half of the signal, "
+     "so He uses Var(W) = 2 / n^[l-1]"),
+     lambda n_in, n_out: 1 / n_in),
+    ("Var(W) uses n^[l], this layer's width; He divides by n^[l-1], the previous layer's",
+     lambda n_in, n_out: 2 / n_out),
+    (("the standard deviation is 2 / n^[l-1] instead of the variance: "
+     "multiply by np.sqrt(2 / n^[l-1])"),
+     lambda n_in, n_out: 4 / n_in**2),
+    ("this is Glorot's 2 / (n^[l-1] + n^[l]); He is Var(W) = 2 / n^[l-1]",
+     lambda n_in, n_out: 2 / (n_in + n_out)),
+    (UNSCALED, lambda n_in, n_out: 1.0),
+)
+
+RANDOM_MISTAKES = _variance_mistakes(
+    ("the weights have variance 1: this exercise multiplies np.random.randn by 10",
+     lambda n_in, n_out: 1.0),
+    ("the weights are multiplied by 100: multiply np.random.randn by 10",
+     lambda n_in, n_out: 1e4),
+    ("the weights are scaled by 0.01: this exercise shows large weights, multiply by 10",
+     lambda n_in, n_out: 1e-4),
+)
 
 
 def _variance_cases(rng: np.random.Generator) -> list[Case]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from autograder import course as course_info
-from autograder.safe_files import shown
+from autograder.safe_files import problem, shown
 
 
 def _component(value: str, what: str) -> str:
@@ -67,7 +67,7 @@ def feedback(assignment: str, course: Path | None, students: tuple[str, ...]) ->
             path = write_report(submission, assignment, results_json, out_dir, root,
                                 student=student)
         except Exception as error:  # noqa: BLE001 -- one student must never stop the others
-            reason = shown(f"{type(error).__name__}: {error}"[:300])
+            reason = problem(error)
             click.echo(f"skipped {shown(student)}: cannot write the report ({reason})", err=True)
             failures += 1
             continue
