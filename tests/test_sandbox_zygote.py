@@ -124,6 +124,25 @@ def test_concurrent_sessions_in_threads_each_get_a_worker():
     assert len({value["cwd"] for value in found}) == 3  # each in its own scratch dir
 
 
+def test_a_zygote_started_by_a_thread_outlives_that_thread():
+    """A process's parent-death signal follows the thread that started it (prctl(2)): a zygote
+    started by a grading thread died when the thread ended, and took along a worker it had just
+    forked for another thread ("the grading worker could not start", no report)."""
+    for idle in _zygotes():
+        idle.close()
+    zygote._idle.clear()
+    thread = threading.Thread(target=_probe)
+    thread.start()
+    thread.join()
+    started = list(zygote._idle)
+    assert started
+    time.sleep(0.3)  # the thread's exit (and any signal it sends) is over by now
+    assert all(idle.process.poll() is None for idle in started)
+    results, _ = run_steps([Exec("after", "y = 1")], FAST)
+    assert results[0].ok
+    assert {idle.process.pid for idle in _zygotes()} & {idle.process.pid for idle in started}
+
+
 def test_a_crashing_worker_reports_its_signal_through_the_zygote():
     crash = Exec("crash", "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n")
     results, _ = run_steps([crash], FAST)

@@ -32,6 +32,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from autograder.sandbox import namespaces
@@ -203,6 +204,24 @@ def _await_exit(pid: int, seconds: float) -> None:
 # --- The grader's side --------------------------------------------------------------------
 
 
+_starter_lock = threading.Lock()
+_starter: tuple[int, ThreadPoolExecutor] | None = None  # (the process it serves, the thread)
+
+
+def _lasting_thread() -> ThreadPoolExecutor:
+    """One thread of this process that lasts as long as the process: zygotes are started from it.
+
+    A child's parent-death signal follows the *thread* that started it (prctl(2)): a zygote
+    started by a grading pool's thread was killed when that thread ended, taking along a worker
+    it had just forked for another thread (which then "could not start", without a report).
+    """
+    global _starter
+    with _starter_lock:
+        if _starter is None or _starter[0] != os.getpid():  # a forked child has no such thread
+            _starter = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="zygote-starter"))
+        return _starter[1]
+
+
 class Zygote:
     """The grader's handle on one zygote process."""
 
@@ -211,10 +230,11 @@ class Zygote:
         self.owner = os.getpid()
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
-            self.process = subprocess.Popen(
-                [*_python(_ZYGOTE_BOOT), str(theirs.fileno())], stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(theirs.fileno(),),
-                cwd="/", env=environment("/nonexistent"), start_new_session=True)
+            self.process = _lasting_thread().submit(
+                subprocess.Popen, [*_python(_ZYGOTE_BOOT), str(theirs.fileno())],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                pass_fds=(theirs.fileno(),), cwd="/", env=environment("/nonexistent"),
+                start_new_session=True).result()
         except BaseException:
             self.control.close()
             raise
