@@ -168,16 +168,17 @@ def _add_submission(gradebook: Gradebook, assignment, notebooks: list, student: 
                     new_student: bool, timestamp: str | None) -> None:
     if new_student:
         gradebook.db.add(Student(id=student))
-    submission = SubmittedAssignment(
-        assignment=assignment, student_id=student,
-        **({"timestamp": parse_utc(timestamp)} if timestamp else {}))
-    for notebook, graded, commented in notebooks:
-        submitted_notebook = SubmittedNotebook(notebook=notebook, assignment=submission)
-        for cell in graded:
-            Grade(cell_id=cell.id, notebook=submitted_notebook)
-        for cell in commented:
-            Comment(cell_id=cell.id, notebook=submitted_notebook)
-    gradebook.db.add(submission)
+    with gradebook.db.no_autoflush:  # nothing is flushed half-built; the commit writes it all
+        submission = SubmittedAssignment(
+            assignment=assignment, student_id=student,
+            **({"timestamp": parse_utc(timestamp)} if timestamp else {}))
+        for notebook, graded, commented in notebooks:
+            submitted_notebook = SubmittedNotebook(notebook=notebook, assignment=submission)
+            for cell in graded:
+                Grade(cell_id=cell.id, notebook=submitted_notebook)
+            for cell in commented:
+                Comment(cell_id=cell.id, notebook=submitted_notebook)
+        gradebook.db.add(submission)
 
 
 def _by_cell(gradebook: Gradebook, kind: type, notebook: SubmittedNotebook) -> dict:
