@@ -20,6 +20,7 @@ import nbformat
 import numpy as np
 import pytest
 from nbclient import NotebookClient
+from support.contract import GRADED_NAMES
 
 import reference.initializers
 import reference.optimizers
@@ -29,28 +30,13 @@ COURSE = REPO / "assignments"
 STUDENT = "ada"
 SELFCHECK_FILES = ("selfcheck.py", "selfcheck_data.json")
 
-#: CONTRACT section 3, in order, with the points of each self-check cell.
-GRADED = {
-    "optimization": {
-        "update_parameters_with_gd": 1,
-        "random_mini_batches": 2,
-        "initialize_velocity": 1,
-        "update_parameters_with_momentum": 2,
-        "initialize_rmsprop": 1,
-        "update_parameters_with_rmsprop": 2,
-        "initialize_adam": 1,
-        "update_parameters_with_adam": 3,
-        "update_lr": 1,
-        "schedule_lr_decay": 1,
-    },
-    "initialization": {
-        "initialize_parameters_zeros": 1,
-        "initialize_parameters_random": 1,
-        "initialize_parameters_xavier": 2,
-        "initialize_parameters_he": 2,
-        "activation_variances": 3,
-    },
+#: The points of each self-check cell (the names and their order: CONTRACT section 3).
+POINTS = {
+    "optimization": [1, 2, 1, 2, 1, 2, 1, 3, 1, 1],
+    "initialization": [1, 1, 2, 2, 3],
 }
+GRADED = {assignment: dict(zip(names, POINTS[assignment], strict=True))
+          for assignment, names in GRADED_NAMES.items()}
 REFERENCE_MODULE = {"optimization": reference.optimizers, "initialization": reference.initializers}
 ASSIGNMENTS = list(GRADED)
 NOTEBOOK_SECONDS = 60

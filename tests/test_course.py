@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
+from support.contract import GRADED_NAMES
 
 from autograder import course
 from autograder.cli import main
@@ -27,6 +28,12 @@ def test_an_id_names_an_exercise_set_or_a_quiz_with_its_graded_names():
     assert quiz.is_quiz and quiz.bank == REPO / "quizzes" / "optimization_quiz.yaml"
     assert quiz.names()[0] == "most_variance"
     assert course.known_ids(REPO) == [*ASSIGNMENTS, *course.quiz_ids(REPO)]
+
+
+@pytest.mark.parametrize("assignment", sorted(GRADED_NAMES))
+def test_an_exercise_set_grades_the_names_of_the_contract_in_its_order(assignment):
+    assert course.assignment(assignment, COURSE).names() == GRADED_NAMES[assignment]
+    assert sorted(GRADED_NAMES) == sorted(ASSIGNMENTS)  # no exercise set outside the contract
 
 
 @pytest.mark.parametrize("command", [

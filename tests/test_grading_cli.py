@@ -13,6 +13,7 @@ import pytest
 from support.grading import (
     OPTIMIZATION_NAMES,
     REPO,
+    answers_module,
     invoke_cli,
     named_tests,
     optimizers_with,
@@ -129,13 +130,10 @@ QUIZ_SUBMISSIONS = {
         least_successful_ravine = "B"
         different_influence = ["d", " a ", "A"]
     ''', {name: POINTS[name] for name in RIGHT}),
-    "wrong": ('''
-        most_variance = "C"
-        not_true_gradient_descent = "A"
-        always_global_minimum = "D"
-        least_successful_ravine = "A"
-        different_influence = ["B", "C"]
-    ''', dict.fromkeys(RIGHT, 0.0)),
+    "wrong": (answers_module({
+        "most_variance": "C", "not_true_gradient_descent": "A", "always_global_minimum": "D",
+        "least_successful_ravine": "A", "different_influence": ["B", "C"],
+    }), dict.fromkeys(RIGHT, 0.0)),
     "malformed": ('''
         class MyStr(str):
             def __eq__(self, other):
@@ -161,20 +159,10 @@ QUIZ_SUBMISSIONS = {
         different_influence = ["A", "D", "B"]
     ''', {"most_variance": 0.0, "not_true_gradient_descent": 1.0, "always_global_minimum": 1.0,
           "least_successful_ravine": 0.0, "different_influence": 1.0}),
-    "cancelling": ('''
-        most_variance = "A"
-        not_true_gradient_descent = "B"
-        always_global_minimum = "E"
-        least_successful_ravine = "B"
-        different_influence = ["A", "B"]
-    ''', {**{name: POINTS[name] for name in RIGHT}, "different_influence": 0.0}),
-    "non_str_entry": ('''
-        most_variance = "A"
-        not_true_gradient_descent = "B"
-        always_global_minimum = "E"
-        least_successful_ravine = "B"
-        different_influence = [1, "A", "D"]
-    ''', {**{name: POINTS[name] for name in RIGHT}, "different_influence": 0.0}),
+    "cancelling": (answers_module({**RIGHT, "different_influence": ["A", "B"]}),
+                   {**{name: POINTS[name] for name in RIGHT}, "different_influence": 0.0}),
+    "non_str_entry": (answers_module({**RIGHT, "different_influence": [1, "A", "D"]}),
+                      {**{name: POINTS[name] for name in RIGHT}, "different_influence": 0.0}),
 }
 
 

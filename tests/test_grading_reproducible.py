@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support.alternatives import DRAWS, FUNCTIONAL, IN_PLACE, INITIALIZERS
 from support.grading import (
     COURSE,
     INITIALIZERS_SOURCE,
@@ -29,7 +30,6 @@ from support.grading import (
     full_marks,
     write,
 )
-from test_grading_alternatives import DRAWS, FUNCTIONAL, IN_PLACE, INITIALIZERS
 
 from autograder import course, grading, sandbox, selfcheck
 from autograder.batch import grader as batch_grader

@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from support.unprivileged import LAUNCH_CODE, unprivileged_user
 
 from autograder.sandbox import Call, Exec, Limits, run_steps
 
@@ -57,12 +58,9 @@ def _run(launch: str, launch_args: list[str], code: str, abi: int, extra_env=Non
 # --- an unprivileged grader on a host without user namespaces, no Landlock ------------------------
 
 def _as_unprivileged_user_without_user_namespaces(code: str, abi: int, extra_env=None) -> dict:
-    from test_sandbox_unprivileged import LAUNCH, _user  # the suite's own launcher and user
-
-    launch = LAUNCH.replace('[sys.executable, "-m", "pytest", *sys.argv[5:]]',
-                            "[sys.executable, '-c', sys.argv[5]]")
-    user = _user()
-    return _run(launch, [str(REPOSITORY), str(user.pw_uid), str(user.pw_gid), "no-user-namespaces"],
+    user = unprivileged_user()  # test_sandbox_unprivileged's user, dropped to the same way
+    return _run(LAUNCH_CODE,
+                [str(REPOSITORY), str(user.pw_uid), str(user.pw_gid), "no-user-namespaces"],
                 code, abi, extra_env)
 
 

@@ -14,7 +14,6 @@ import re
 import shutil
 import stat
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -22,14 +21,13 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 from support import built_once
+from support.gradescope import VENV_BIN, build, mode, results_of, run_autograder, unpack
 from support.grading import source_notebook
 
 from autograder.cli import main
-from autograder.packaging import results_errors
 from autograder.packaging.gradescope import FIXED_TIME, BundleError, bundle_entries
 
 REPO = Path(__file__).resolve().parents[1]
-VENV_BIN = Path(sys.executable).parent
 SOURCE_NOTEBOOK = REPO / "assignments/source/optimization/optimization.ipynb"
 
 
@@ -37,43 +35,9 @@ def run(*args: str):
     return CliRunner().invoke(main, list(args))
 
 
-def build(assignment: str, output: Path, *args: str) -> Path:
-    result = run("gradescope", "build", assignment, "--output", str(output), *args)
-    assert result.exit_code == 0, result.output
-    return output
-
-
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory) -> Path:
     return build("optimization", tmp_path_factory.mktemp("zip") / "autograder.zip")
-
-
-def mode(info: zipfile.ZipInfo) -> int:
-    return info.external_attr >> 16
-
-
-def unpack(bundle: Path, root: Path) -> Path:
-    """Unzip into ``root/source`` keeping the modes, as Gradescope does; returns ``root``."""
-    with zipfile.ZipFile(bundle) as archive:
-        for info in archive.infolist():
-            path = Path(archive.extract(info, root / "source"))
-            path.chmod(stat.S_IMODE(mode(info)))
-    return root
-
-
-def run_autograder(root: Path, path: str) -> subprocess.CompletedProcess:
-    env = {"PATH": path, "AUTOGRADER_ROOT": str(root), "HOME": str(root), "LANG": "C.UTF-8"}
-    return subprocess.run(
-        [str(root / "source" / "run_autograder")],
-        check=False, env=env, capture_output=True, text=True, timeout=300,
-    )
-
-
-def results_of(root: Path) -> dict:
-    """The results.json run_autograder left, checked against Gradescope's specification."""
-    results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
-    assert results_errors(results) == []
-    return results
 
 
 # --- the zip ------------------------------------------------------------------------------------

@@ -8,17 +8,14 @@ import inspect
 import re
 
 import pytest
+from support.contract import GRADED_NAMES
 
 from reference import initializers, landscapes, networks, optimizers
 
 DOCUMENTED = [
-    *(getattr(optimizers, name) for name in (
-        "update_parameters_with_gd", "random_mini_batches", "initialize_velocity",
-        "update_parameters_with_momentum", "initialize_rmsprop", "update_parameters_with_rmsprop",
-        "initialize_adam", "update_parameters_with_adam", "update_lr", "schedule_lr_decay")),
-    *(getattr(initializers, name) for name in (
-        "initialize", "initialize_parameters_zeros", "initialize_parameters_random",
-        "initialize_parameters_xavier", "initialize_parameters_he", "activation_variances")),
+    *(getattr(optimizers, name) for name in GRADED_NAMES["optimization"]),
+    initializers.initialize,
+    *(getattr(initializers, name) for name in GRADED_NAMES["initialization"]),
     networks.train, landscapes.ravine, landscapes.rosenbrock, landscapes.trajectory,
 ]
 #: A gradient's arguments are its function's (ravine_gradient's are ravine's).

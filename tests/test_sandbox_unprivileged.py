@@ -11,7 +11,6 @@ reachable in a mount namespace of its own (read-only), drops to the user, and st
 from __future__ import annotations
 
 import os
-import pwd
 import shutil
 import subprocess
 import sys
@@ -19,46 +18,15 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from support.unprivileged import LAUNCH_PYTEST, unprivileged_user
 
 REPOSITORY = Path(__file__).resolve().parents[1]
-USER = "autograder-test"
 #: The slow tests (timeouts: the grader's own timers) run as root, at each Landlock level.
 SUITES = ["tests/test_sandbox.py", "tests/test_sandbox_exploits.py",
           "tests/test_isolation_hosts.py", "tests/test_sandbox_zygote.py", "-m", "not slow"]
 #: Without user namespaces: the attacks, the report and honest work of the host isolation tests.
 ATTACKS = ["tests/test_isolation_hosts.py", "tests/test_sandbox_zygote.py", "-k",
            "cannot or x32 or alone or full_marks or effective or zygote"]
-LAUNCH = """
-import ctypes, os, sys
-sys.path.insert(0, sys.argv[1])
-from autograder.sandbox import namespaces
-uid, gid = int(sys.argv[2]), int(sys.argv[3])
-if ctypes.CDLL(None, use_errno=True).unshare(0x00020000) != 0:
-    raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS)")
-namespaces.make_private()
-namespaces.expose([sys.argv[1], sys.prefix, sys.base_prefix], uid)
-if sys.argv[4] == "no-user-namespaces":
-    import errno, pyseccomp
-    refuse = pyseccomp.SyscallFilter(pyseccomp.ALLOW)
-    for call in ("unshare", "clone"):
-        refuse.add_rule(pyseccomp.ERRNO(errno.EPERM), call,
-                        pyseccomp.Arg(0, pyseccomp.MASKED_EQ, 0x10000000, 0x10000000))
-    refuse.add_rule(pyseccomp.ERRNO(errno.ENOSYS), "clone3")
-    refuse.load()
-os.setgroups([])
-os.setresgid(gid, gid, gid)
-os.setresuid(uid, uid, uid)
-os.execv(sys.executable, [sys.executable, "-m", "pytest", *sys.argv[5:]])
-"""
-
-
-def _user() -> pwd.struct_passwd:
-    try:
-        return pwd.getpwnam(USER)
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                        USER], check=True, capture_output=True)
-        return pwd.getpwnam(USER)
 
 
 @pytest.mark.skipif(os.geteuid() != 0,
@@ -66,15 +34,15 @@ def _user() -> pwd.struct_passwd:
 @pytest.mark.parametrize("host, tests",
                          [("user-namespaces", SUITES), ("no-user-namespaces", ATTACKS)])
 def test_the_sandbox_suites_pass_as_an_unprivileged_user(host, tests):
-    user = _user()
+    user = unprivileged_user()
     home = tempfile.mkdtemp(prefix="autograder-test-home-")
     os.chown(home, user.pw_uid, user.pw_gid)
     env = {"PATH": "/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
            "AUTOGRADER_TEST_LANDLOCK_LEVELS": "native", "COLUMNS": "120"}
     try:
         done = subprocess.run(
-            [sys.executable, "-c", LAUNCH, str(REPOSITORY), str(user.pw_uid), str(user.pw_gid),
-             host, "-q", "-p", "no:cacheprovider", *tests],
+            [sys.executable, "-c", LAUNCH_PYTEST, str(REPOSITORY), str(user.pw_uid),
+             str(user.pw_gid), host, "-q", "-p", "no:cacheprovider", *tests],
             cwd=REPOSITORY, env=env, capture_output=True, text=True, timeout=600, check=False)
     finally:
         shutil.rmtree(home, ignore_errors=True)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from support.gradescope import VENV_BIN, build, results_of, run_autograder, unpack
 from support.grading import (
     COURSE,
     OPTIMIZATION_NAMES,
@@ -29,7 +30,6 @@ from support.grading import (
     source_notebook,
     write_notebook,
 )
-from test_packaging_gradescope import VENV_BIN, build, results_of, run_autograder, unpack
 
 from autograder import grading, safe_files, submission
 from autograder.batch import roster

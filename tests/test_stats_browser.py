@@ -6,10 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
-from support.feedback import CHROMIUM, chromium
+from support.feedback import CHROMIUM, chromium, decoded_images
 from support.grading import invoke_cli
 from support.stats import BROKEN, HOSTILE_HTML, graded_course, results_json, write_results
-from test_feedback_browser import COUNT_DECODED_IMAGES
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None,
                                 reason="chromium is not installed (apt-get install chromium)")
@@ -36,25 +35,8 @@ def page(tmp_path_factory) -> Path:
     return out / "optimization_stats.html"
 
 
-def _decoded(page: Path, tmp_path: Path) -> tuple[int, int, str]:
-    """(images, decoded images, the DOM) of a copy of the page with a counting script."""
-    probe = tmp_path / "probe.html"
-    html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page.read_text())
-    probe.write_text(html.replace("</body>", COUNT_DECODED_IMAGES))
-    for attempt in range(3):  # on a loaded machine chromium may dump the DOM before the load event
-        dom = chromium(probe, tmp_path / f"profile{attempt}", "--virtual-time-budget=10000",
-                       "--dump-dom")
-        counted = re.search(r'data-images="(\d+)" data-decoded-images="(\d+)"|'
-                            r'data-decoded-images="(\d+)" data-images="(\d+)"', dom)
-        if counted:
-            break
-    images = int(counted.group(1) or counted.group(4))
-    decoded = int(counted.group(2) or counted.group(3))
-    return images, decoded, dom
-
-
 def test_every_picture_decodes_and_no_student_text_became_an_element(page, tmp_path):
-    images, decoded, _ = _decoded(page, tmp_path)
+    images, decoded, _ = decoded_images(page, tmp_path)
     assert images == 1 + 10  # the mistakes of the assignment, one distribution per graded name
     assert decoded == images
 

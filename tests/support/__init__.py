@@ -1,6 +1,9 @@
-"""Helpers the tests share (not tests themselves): ``grading`` (submissions and the CLI),
-``feedback`` (a graded course and chromium), ``stats`` (a graded course for the statistics),
-``sandbox_levels`` (hosts with fewer isolation layers)."""
+"""Helpers the tests share (not tests themselves; no test module imports another): ``grading``
+(submissions, the graded names and the CLI), ``contract`` (CONTRACT's graded names, by hand),
+``alternatives`` (right answers written unlike the reference), ``feedback`` (a graded course and
+chromium), ``stats`` (a graded course for the statistics), ``batch`` (a released course),
+``gradescope`` (the autograder zip, run as Gradescope runs it), ``sandbox_levels`` (hosts with
+fewer isolation layers), ``unprivileged`` (the unprivileged test user and its launchers)."""
 
 import fcntl
 import os

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -102,3 +103,30 @@ def chromium(page: Path, profile: Path, *extra: str) -> str:
         capture_output=True, text=True, timeout=120, check=True,
     )
     return done.stdout
+
+
+#: Added to a copy of a page only (the pages themselves run no script and forbid any).
+COUNT_DECODED_IMAGES = """<script>
+window.addEventListener("load", () => {
+  const decoded = [...document.images].filter((img) => img.complete && img.naturalWidth > 0);
+  document.body.dataset.decodedImages = decoded.length;
+  document.body.dataset.images = document.images.length;
+});
+</script></body>"""
+
+
+def decoded_images(page: Path, tmp_path: Path) -> tuple[int, int, str]:
+    """(images, decoded images, the DOM) of a copy of the page with a counting script."""
+    probe = tmp_path / "probe.html"
+    html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page.read_text())
+    probe.write_text(html.replace("</body>", COUNT_DECODED_IMAGES))
+    for attempt in range(3):  # on a loaded machine chromium may dump the DOM before the load event
+        dom = chromium(probe, tmp_path / f"profile{attempt}", "--virtual-time-budget=10000",
+                       "--dump-dom")
+        counted = re.search(r'data-images="(\d+)" data-decoded-images="(\d+)"|'
+                            r'data-decoded-images="(\d+)" data-images="(\d+)"', dom)
+        if counted:
+            break
+    images = int(counted.group(1) or counted.group(4))
+    decoded = int(counted.group(2) or counted.group(3))
+    return images, decoded, dom

@@ -24,58 +24,43 @@ from autograder.grading import Report
 
 REPO = Path(__file__).resolve().parents[2]
 COURSE = REPO / "assignments"
-OPTIMIZATION_NAMES = [
-    "update_parameters_with_gd", "random_mini_batches", "initialize_velocity",
-    "update_parameters_with_momentum", "initialize_rmsprop", "update_parameters_with_rmsprop",
-    "initialize_adam", "update_parameters_with_adam", "update_lr", "schedule_lr_decay",
-]
-INITIALIZATION_NAMES = [
-    "initialize_parameters_zeros", "initialize_parameters_random", "initialize_parameters_xavier",
-    "initialize_parameters_he", "activation_variances",
-]
+
+
+def graded_names(assignment_id: str) -> list[str]:
+    """The graded names of an assignment or a quiz, in order: the package's own list (the one
+    the grader reports), not a copy of it."""
+    return course.assignment(assignment_id, COURSE).names()
+
+
+OPTIMIZATION_NAMES = graded_names("optimization")
+INITIALIZATION_NAMES = graded_names("initialization")
 #: Gradescope keeps the file small: outputs are clipped; a flood must not make it big.
 SMALL_RESULTS_BYTES = 200_000
 
 OPTIMIZERS_SOURCE = inspect.getsource(reference.optimizers)
 
+
+def drawing_initializer(name: str, expression: str) -> str:
+    """An initializer ``name`` whose W[l] is ``expression`` of n_in, n_out (a student's line)."""
+    return f'''
+def {name}(layers_dims):
+    parameters = {{}}
+    for l in range(1, len(layers_dims)):
+        n_in, n_out = layers_dims[l - 1], layers_dims[l]
+        parameters["W" + str(l)] = {expression}
+        parameters["b" + str(l)] = np.zeros((n_out, 1))
+    return parameters
+'''
+
+
 #: Honest initializers written the way a student would (np.random.randn, explicit loops).
-INITIALIZERS_SOURCE = '''
-import numpy as np
-
-
-def initialize_parameters_zeros(layers_dims):
-    parameters = {}
-    for l in range(1, len(layers_dims)):
-        parameters["W" + str(l)] = np.zeros((layers_dims[l], layers_dims[l - 1]))
-        parameters["b" + str(l)] = np.zeros((layers_dims[l], 1))
-    return parameters
-
-
-def initialize_parameters_random(layers_dims):
-    parameters = {}
-    for l in range(1, len(layers_dims)):
-        parameters["W" + str(l)] = np.random.randn(layers_dims[l], layers_dims[l - 1]) * 10
-        parameters["b" + str(l)] = np.zeros((layers_dims[l], 1))
-    return parameters
-
-
-def initialize_parameters_xavier(layers_dims):
-    parameters = {}
-    for l in range(1, len(layers_dims)):
-        parameters["W" + str(l)] = (np.random.randn(layers_dims[l], layers_dims[l - 1])
-                                    * np.sqrt(1 / layers_dims[l - 1]))
-        parameters["b" + str(l)] = np.zeros((layers_dims[l], 1))
-    return parameters
-
-
-def initialize_parameters_he(layers_dims):
-    parameters = {}
-    for l in range(1, len(layers_dims)):
-        parameters["W" + str(l)] = (np.random.randn(layers_dims[l], layers_dims[l - 1])
-                                    * np.sqrt(2 / layers_dims[l - 1]))
-        parameters["b" + str(l)] = np.zeros((layers_dims[l], 1))
-    return parameters
-
+INITIALIZERS_SOURCE = "\nimport numpy as np\n\n" + "\n".join(
+    drawing_initializer(name, expression) for name, expression in [
+        ("initialize_parameters_zeros", "np.zeros((n_out, n_in))"),
+        ("initialize_parameters_random", "np.random.randn(n_out, n_in) * 10"),
+        ("initialize_parameters_xavier", "np.random.randn(n_out, n_in) * np.sqrt(1 / n_in)"),
+        ("initialize_parameters_he", "np.random.randn(n_out, n_in) * np.sqrt(2 / n_in)"),
+    ]) + '''
 
 def activation_variances(X, parameters, activation):
     g = {"linear": lambda z: z, "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0)}[activation]
@@ -96,17 +81,9 @@ def initializers_with(extra: str) -> str:
     return INITIALIZERS_SOURCE + "\n\n" + textwrap.dedent(extra).strip() + "\n"
 
 
-def drawing_initializer(name: str, expression: str) -> str:
-    """An initializer ``name`` whose W[l] is ``expression`` of n_in, n_out (a student's line)."""
-    return f'''
-def {name}(layers_dims):
-    parameters = {{}}
-    for l in range(1, len(layers_dims)):
-        n_in, n_out = layers_dims[l - 1], layers_dims[l]
-        parameters["W" + str(l)] = {expression}
-        parameters["b" + str(l)] = np.zeros((n_out, 1))
-    return parameters
-'''
+def answers_module(answers: dict) -> str:
+    """A quiz submission: a .py binding each item id to its answer."""
+    return "".join(f"{name} = {value!r}\n" for name, value in answers.items())
 
 
 def write(path: Path, text: str) -> Path:

