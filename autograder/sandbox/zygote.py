@@ -25,6 +25,7 @@ import contextlib
 import functools
 import json
 import os
+import queue
 import select
 import signal
 import socket
@@ -32,7 +33,8 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 
 from autograder.sandbox import namespaces
@@ -204,22 +206,47 @@ def _await_exit(pid: int, seconds: float) -> None:
 # --- The grader's side --------------------------------------------------------------------
 
 
-_starter_lock = threading.Lock()
-_starter: tuple[int, ThreadPoolExecutor] | None = None  # (the process it serves, the thread)
-
-
-def _lasting_thread() -> ThreadPoolExecutor:
-    """One thread of this process that lasts as long as the process: zygotes are started from it.
+class _LastingThread:
+    """One daemon thread of this process that zygotes are started from; it lives as long as the
+    process does.
 
     A child's parent-death signal follows the *thread* that started it (prctl(2)): a zygote
     started by a grading pool's thread was killed when that thread ended, taking along a worker
-    it had just forked for another thread (which then "could not start", without a report).
+    it had just forked for another thread (which then "could not start", without a report). Not
+    a `ThreadPoolExecutor`: Python shuts those down when the main thread ends, while other
+    threads may still be grading.
     """
+
+    def __init__(self) -> None:
+        self.owner = os.getpid()
+        self.requests: queue.SimpleQueue = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._serve, name="zygote-starter", daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            start, future = self.requests.get()
+            try:
+                future.set_result(start())
+            except BaseException as exc:  # noqa: BLE001 - handed to the thread that asked
+                future.set_exception(exc)
+
+    def run(self, start: Callable[[], subprocess.Popen]) -> subprocess.Popen:
+        future: Future = Future()
+        self.requests.put((start, future))
+        return future.result()
+
+
+_starter_lock = threading.Lock()
+_starter: _LastingThread | None = None
+
+
+def _lasting_thread() -> _LastingThread:
     global _starter
     with _starter_lock:
-        if _starter is None or _starter[0] != os.getpid():  # a forked child has no such thread
-            _starter = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="zygote-starter"))
-        return _starter[1]
+        if _starter is None or _starter.owner != os.getpid():  # a forked child has no such thread
+            _starter = _LastingThread()
+        return _starter
 
 
 class Zygote:
@@ -230,11 +257,14 @@ class Zygote:
         self.owner = os.getpid()
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
-            self.process = _lasting_thread().submit(
+            self.process = _lasting_thread().run(functools.partial(
                 subprocess.Popen, [*_python(_ZYGOTE_BOOT), str(theirs.fileno())],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 pass_fds=(theirs.fileno(),), cwd="/", env=environment("/nonexistent"),
-                start_new_session=True).result()
+                start_new_session=True))
+        except RuntimeError as exc:  # no thread can be started (interpreter shutting down, ...)
+            self.control.close()
+            raise OSError(f"no thread to start the zygote from ({exc})") from None
         except BaseException:
             self.control.close()
             raise
