@@ -7,17 +7,58 @@ Feedback holds student text (exception messages, file names): it goes through
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from autograder import untrusted
-from autograder.grading import Report
+from autograder import safe_files, untrusted
 
 if TYPE_CHECKING:  # rich loads when a table is printed (`grade -q` prints none)
     from rich.console import Console
 
+    from autograder.grading import Report
+
 #: Gradescope shows each test's output; keep it short enough to read and the file small.
 MAX_TEST_OUTPUT = 2000
+#: One results.json of this grader is a few kB (each test's output is clipped to the above).
+MAX_RESULTS_BYTES = 8 * 2**20
+
+
+class Unreadable(Exception):
+    """A results.json that is not read; the message says why."""
+
+
+def read_results(path: Path) -> dict:
+    """A results.json read back (by feedback, a resumed batch, export, the CI steps) as hostile
+    bytes: a student's files can sit beside it, and nbgrader copies them into ``autograded/``.
+
+    Opened with :func:`safe_files.open_path` (its last component never through a link), a
+    regular file of at most `MAX_RESULTS_BYTES`, a JSON object with a list of tests; anything
+    else raises :class:`Unreadable`.
+    """
+    try:
+        fd, status = safe_files.open_path(path)
+        try:
+            if not stat.S_ISREG(status.st_mode):
+                raise Unreadable(f"it is {safe_files.kind_of(status.st_mode)}")
+            raw = safe_files.read_at_most(fd, MAX_RESULTS_BYTES)
+        finally:
+            os.close(fd)
+        document = json.loads(raw.decode("utf-8"))
+    except safe_files.Refused as error:
+        raise Unreadable(str(error).removesuffix(": submit the file itself")) from None
+    except safe_files.TooLarge:
+        raise Unreadable(f"larger than {MAX_RESULTS_BYTES >> 20} MiB") from None
+    except RecursionError:
+        raise Unreadable("not valid JSON (nested too deeply)") from None
+    except OSError as error:
+        raise Unreadable(error.strerror or str(error)) from None
+    except ValueError as error:  # not UTF-8, not JSON
+        raise Unreadable(f"not valid JSON ({safe_files.problem(error)})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("tests"), list):
+        raise Unreadable("not a results.json (a JSON object with a list of tests)")
+    return document
 
 
 def _clip(text: str, limit: int = MAX_TEST_OUTPUT) -> str:

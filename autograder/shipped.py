@@ -19,12 +19,12 @@ _REPOSITORY = Path(__file__).resolve().parents[1]
 
 def write_if_changed(path: Path, text: str) -> bool:
     """Write `text` to `path` unless it already holds it; whether it was written."""
-    path = Path(path)
-    if path.is_file() and not path.is_symlink() and path.read_text(encoding="utf-8") == text:
+    path, data = Path(path), text.encode("utf-8")  # bytes: no newline translation either way
+    if path.is_file() and not path.is_symlink() and path.read_bytes() == data:
         return False
     if path.is_symlink():
         path.unlink()
-    path.write_text(text, encoding="utf-8")
+    path.write_bytes(data)
     return True
 
 
@@ -35,6 +35,8 @@ def ship_module(module: Path, destination: Path) -> bool:
     """
     module, destination = Path(module).resolve(), Path(destination)
     folder = destination.parent.resolve()
+    if folder == module.parent and destination.name == module.name:  # it is the module itself
+        return False
     if not folder.is_relative_to(_REPOSITORY):
         return write_if_changed(destination, module.read_text(encoding="utf-8"))
     target = os.path.relpath(module, folder)

@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import course, safe_files, untrusted
+from autograder import course, results, safe_files, untrusted
 from autograder.submission import MAX_DEPTH, MAX_ENTRIES, Notebook, SubmissionError, read_notebook
 
 RESULTS = "results.json"
@@ -131,12 +131,12 @@ def read_timestamp(folder: Path) -> str | None:
 
 
 def read_results(path: Path) -> dict | None:
-    """A results.json written by us, or None when missing or unreadable."""
+    """A results.json written by us, or None when missing or unreadable (`results.read_results`:
+    no link, a regular file, bounded)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return results.read_results(path)
+    except results.Unreadable:
         return None
-    return data if isinstance(data, dict) and isinstance(data.get("tests"), list) else None
 
 
 def write_atomically(path: Path, data: bytes) -> None:

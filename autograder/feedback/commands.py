@@ -8,7 +8,6 @@ characters or bytes that are not UTF-8.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -26,11 +25,12 @@ def _component(value: str, what: str) -> str:
 
 def _read_results(path: Path) -> dict | str:
     """The results.json object, or why it cannot be read."""
+    from autograder.results import Unreadable, read_results
+
     try:
-        results_json = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        return f"{type(error).__name__}: {error}"
-    return results_json if isinstance(results_json, dict) else "not a JSON object"
+        return read_results(path)
+    except Unreadable as error:
+        return str(error)
 
 
 @click.command()

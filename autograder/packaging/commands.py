@@ -12,6 +12,7 @@ from autograder import course
 from autograder.course import quiz_ids
 from autograder.packaging import classroom, summary, workflow
 from autograder.packaging import gradescope as gradescope_zip
+from autograder.safe_files import shown
 
 
 def _repo_root() -> Path:
@@ -67,15 +68,12 @@ def ci_init(assignment: str | None, dest: Path, notebook: str | None, force: boo
 
 
 def _read_results(results: Path) -> dict:
+    from autograder.results import Unreadable, read_results
+
     try:
-        data = json.loads(results.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise click.UsageError(
-            f"cannot read {results}: {getattr(error, 'strerror', None) or error}"
-        ) from None
-    if not isinstance(data, dict):
-        raise click.UsageError(f"{results} is not a Gradescope results.json")
-    return data
+        return read_results(results)
+    except Unreadable as error:
+        raise click.UsageError(f"cannot read {shown(str(results))}: {error}") from None
 
 
 @ci.command("summary")

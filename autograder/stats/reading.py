@@ -36,10 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
 from autograder import safe_files, untrusted
+from autograder.results import MAX_RESULTS_BYTES
 
 RESULTS = "results.json"
-#: One results.json of this grader is a few kB (each test's output is clipped to 2,000 characters).
-MAX_RESULTS_BYTES = 8 * 2**20
 #: Entries looked at under the trusted start (students, or files a glob walks through).
 MAX_ENTRIES = 200_000
 #: Folders a ``**`` descends into.
