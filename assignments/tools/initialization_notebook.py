@@ -1,8 +1,51 @@
 """Text and solutions of the `initialization` source notebook."""
 
+from string import Template
+
 from notebook_builder import Demo, Exercise, Markdown
 
 ASSIGNMENT = "initialization"
+
+#: What the four initializer exercises share: the signature and the docstring but its first line.
+INITIALIZER = Template('''
+def initialize_parameters_$name(layers_dims):
+    """$summary
+
+    Arguments:
+    layers_dims -- list of layer widths [n_0, n_1, ..., n_L]
+
+    Returns:
+    parameters -- dict of W1, b1, ..., WL, bL
+    """
+    ### BEGIN SOLUTION
+$body
+    return parameters
+    ### END SOLUTION
+''')
+
+#: The body of Xavier's and He's solutions: the same but for the gain in Var(W[l]) = gain / n[l-1].
+FAN_IN_SCALED = Template('''
+    rng = np.random.default_rng()
+    parameters = {}
+    for l in range(1, len(layers_dims)):
+        fan_in = layers_dims[l - 1]
+        shape = (layers_dims[l], fan_in)
+        parameters["W" + str(l)] = rng.standard_normal(shape) * np.sqrt($gain.0 / fan_in)
+        parameters["b" + str(l)] = np.zeros((layers_dims[l], 1))
+''')
+
+
+def initializer(name: str, points: int, summary: str, body: str) -> Exercise:
+    """The exercise initialize_parameters_<name>: ``body`` is the solution, indented as in it."""
+    solution = INITIALIZER.substitute(name=name, summary=summary, body=body.strip("\n"))
+    return Exercise(f"initialize_parameters_{name}", points, solution)
+
+
+def fan_in_initializer(method: str, gain: int) -> Exercise:
+    """Xavier's (gain 1) or He's (gain 2) exercise: W[l] ~ N(0, gain / n[l-1]), 2 points."""
+    summary = f"{method} initialization: W[l] ~ N(0, {gain} / n[l-1]), biases zero."
+    return initializer(method.lower(), 2, summary, FAN_IN_SCALED.substitute(gain=gain))
+
 
 PARTS = [
     Markdown(r"""
@@ -44,27 +87,16 @@ The simplest idea is to start from nothing: every $W^{[l]}$ and every $b^{[l]}$ 
 `W0`); the number of rows of $W^{[l]}$ is the width of layer $l$, the number of columns that of
 layer $l - 1$.
 """),
-    Exercise(
-        "initialize_parameters_zeros",
+    initializer(
+        "zeros",
         1,
-        r'''
-def initialize_parameters_zeros(layers_dims):
-    """All weights and biases zero.
-
-    Arguments:
-    layers_dims -- list of layer widths [n_0, n_1, ..., n_L]
-
-    Returns:
-    parameters -- dict of W1, b1, ..., WL, bL
-    """
-    ### BEGIN SOLUTION
+        "All weights and biases zero.",
+        """
     parameters = {}
     for l in range(1, len(layers_dims)):
         parameters["W" + str(l)] = np.zeros((layers_dims[l], layers_dims[l - 1]))
         parameters["b" + str(l)] = np.zeros((layers_dims[l], 1))
-    return parameters
-    ### END SOLUTION
-''',
+""",
     ),
     Markdown(r"""
 ### Why zeros fail: the symmetry is never broken
@@ -93,29 +125,18 @@ that is, independent normal draws with mean 0 and standard deviation 10 (varianc
 `np.random.default_rng().standard_normal(shape) * 10` or `np.random.randn(rows, cols) * 10`;
 keep the biases zero; shapes as before.
 """),
-    Exercise(
-        "initialize_parameters_random",
+    initializer(
+        "random",
         1,
-        r'''
-def initialize_parameters_random(layers_dims):
-    """Weights drawn from N(0, 1) and scaled by 10, biases zero.
-
-    Arguments:
-    layers_dims -- list of layer widths [n_0, n_1, ..., n_L]
-
-    Returns:
-    parameters -- dict of W1, b1, ..., WL, bL
-    """
-    ### BEGIN SOLUTION
+        "Weights drawn from N(0, 1) and scaled by 10, biases zero.",
+        """
     rng = np.random.default_rng()
     parameters = {}
     for l in range(1, len(layers_dims)):
         shape = (layers_dims[l], layers_dims[l - 1])
         parameters["W" + str(l)] = rng.standard_normal(shape) * 10
         parameters["b" + str(l)] = np.zeros((layers_dims[l], 1))
-    return parameters
-    ### END SOLUTION
-''',
+""",
     ),
     Markdown(r"""
 ### Why large weights fail: the cost explodes
@@ -202,31 +223,7 @@ we hold constant, not that of the weights: the weights of a wide layer must be *
 normal draws by $\sqrt{1 / n^{[l-1]}}$, not by $1 / n^{[l-1]}$. The fan-in $n^{[l-1]}$ is
 `layers_dims[l - 1]`, the width of the *previous* layer.
 """),
-    Exercise(
-        "initialize_parameters_xavier",
-        2,
-        r'''
-def initialize_parameters_xavier(layers_dims):
-    """Xavier initialization: W[l] ~ N(0, 1 / n[l-1]), biases zero.
-
-    Arguments:
-    layers_dims -- list of layer widths [n_0, n_1, ..., n_L]
-
-    Returns:
-    parameters -- dict of W1, b1, ..., WL, bL
-    """
-    ### BEGIN SOLUTION
-    rng = np.random.default_rng()
-    parameters = {}
-    for l in range(1, len(layers_dims)):
-        fan_in = layers_dims[l - 1]
-        shape = (layers_dims[l], fan_in)
-        parameters["W" + str(l)] = rng.standard_normal(shape) * np.sqrt(1.0 / fan_in)
-        parameters["b" + str(l)] = np.zeros((layers_dims[l], 1))
-    return parameters
-    ### END SOLUTION
-''',
-    ),
+    fan_in_initializer("Xavier", gain=1),
     Markdown(r"""
 ## 5. He initialization, for ReLU
 
@@ -250,31 +247,7 @@ $b^{[l]} = 0$.
 **What to check.** The scale is $\sqrt{2 / n^{[l-1]}}$ (square root, fan-in of the previous
 layer); biases zero.
 """),
-    Exercise(
-        "initialize_parameters_he",
-        2,
-        r'''
-def initialize_parameters_he(layers_dims):
-    """He initialization: W[l] ~ N(0, 2 / n[l-1]), biases zero.
-
-    Arguments:
-    layers_dims -- list of layer widths [n_0, n_1, ..., n_L]
-
-    Returns:
-    parameters -- dict of W1, b1, ..., WL, bL
-    """
-    ### BEGIN SOLUTION
-    rng = np.random.default_rng()
-    parameters = {}
-    for l in range(1, len(layers_dims)):
-        fan_in = layers_dims[l - 1]
-        shape = (layers_dims[l], fan_in)
-        parameters["W" + str(l)] = rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)
-        parameters["b" + str(l)] = np.zeros((layers_dims[l], 1))
-    return parameters
-    ### END SOLUTION
-''',
-    ),
+    fan_in_initializer("He", gain=2),
     Markdown(r"""
 ## 6. Measuring the variance layer by layer
 

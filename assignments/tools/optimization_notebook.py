@@ -1,8 +1,38 @@
 """Text and solutions of the `optimization` source notebook."""
 
+from string import Template
+
 from notebook_builder import Demo, Exercise, Markdown
 
 ASSIGNMENT = "optimization"
+
+#: initialize_velocity and initialize_rmsprop: the same code but for the name of what it creates.
+ZEROS_LIKE_PARAMETERS = Template('''
+def $name(parameters):
+    """$summary: zeros shaped like every W and b.
+
+    Arguments:
+    parameters -- dict of W1, b1, ..., WL, bL
+
+    Returns:
+    $state -- dict of dW1, db1, ..., dWL, dbL, all zeros
+    """
+    ### BEGIN SOLUTION
+    num_layers = len(parameters) // 2
+    $state = {}
+    for l in range(1, num_layers + 1):
+        for kind in ("W", "b"):
+            $state["d" + kind + str(l)] = np.zeros(parameters[kind + str(l)].shape)
+    return $state
+    ### END SOLUTION
+''')
+
+
+def zeros_like_parameters(name: str, summary: str, state: str) -> Exercise:
+    """The 1-point exercise ``name``: a dict ``state`` of zeros keyed dW1, db1, ..., dWL, dbL."""
+    solution = ZEROS_LIKE_PARAMETERS.substitute(name=name, summary=summary, state=state)
+    return Exercise(name, 1, solution)
+
 
 OPTIMIZER_ARGUMENTS = """\
     update_parameters_with_gd,
@@ -180,29 +210,7 @@ The velocity starts at zero. First write the function that creates it.
 **What to check.** The keys are `"dW1", "db1", ...` (with the `d`), one pair per layer, and
 the arrays are float zeros of the right shapes.
 """),
-    Exercise(
-        "initialize_velocity",
-        1,
-        r'''
-def initialize_velocity(parameters):
-    """Create the momentum velocity: zeros shaped like every W and b.
-
-    Arguments:
-    parameters -- dict of W1, b1, ..., WL, bL
-
-    Returns:
-    v -- dict of dW1, db1, ..., dWL, dbL, all zeros
-    """
-    ### BEGIN SOLUTION
-    num_layers = len(parameters) // 2
-    v = {}
-    for l in range(1, num_layers + 1):
-        for kind in ("W", "b"):
-            v["d" + kind + str(l)] = np.zeros(parameters[kind + str(l)].shape)
-    return v
-    ### END SOLUTION
-''',
-    ),
+    zeros_like_parameters("initialize_velocity", "Create the momentum velocity", "v"),
     Markdown(r"""
 Now the update itself.
 
@@ -264,28 +272,8 @@ and the same for $b^{[l]}$ with $db^{[l]}$. Like the velocity, $s$ starts at zer
 
 **What to check.** Keys `"dW1", "db1", ...`; float zeros of the parameter shapes.
 """),
-    Exercise(
-        "initialize_rmsprop",
-        1,
-        r'''
-def initialize_rmsprop(parameters):
-    """Create the RMSprop average of squared gradients: zeros shaped like every W and b.
-
-    Arguments:
-    parameters -- dict of W1, b1, ..., WL, bL
-
-    Returns:
-    s -- dict of dW1, db1, ..., dWL, dbL, all zeros
-    """
-    ### BEGIN SOLUTION
-    num_layers = len(parameters) // 2
-    s = {}
-    for l in range(1, num_layers + 1):
-        for kind in ("W", "b"):
-            s["d" + kind + str(l)] = np.zeros(parameters[kind + str(l)].shape)
-    return s
-    ### END SOLUTION
-''',
+    zeros_like_parameters(
+        "initialize_rmsprop", "Create the RMSprop average of squared gradients", "s"
     ),
     Markdown(r"""
 **What to check.** Square element by element (`grad ** 2`, not a matrix product). Keep
