@@ -31,31 +31,14 @@ from pathlib import Path
 
 from course import (
     ASSIGNMENT,
-    autograde_command,
-    compact,
-    completed_notebook,
-    grading_phase,
-    isolation_off,
+    Graded,
+    autograde,
+    file_mixed,
     machine,
-    max_score,
-    mixed_plan,
     new_course,
     reported_wall,
-    results,
-    run,
     score_check,
-    submit,
 )
-
-
-def _timed(command: list, course: Path, students: list[str]) -> tuple[float, float, float, dict]:
-    """(whole-command seconds, the summary's wall time, grading-phase rate, results)."""
-    timed = run(command)
-    found = results(course, students)
-    paths = [course / "autograded" / student / ASSIGNMENT / "results.json" for student in students]
-    phase = grading_phase(paths)
-    wall = reported_wall(timed.output) or float("nan")
-    return timed.seconds, wall, phase[1] if phase else float("nan"), found
 
 
 def main() -> None:
@@ -75,18 +58,19 @@ def main() -> None:
             distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
                                      dashboard_address=":0") as local:
         course = new_course(Path(scratch) / "course")
-        plan = submit(course, mixed_plan(args.students), compact(completed_notebook(course)))
+        plan = file_mixed(course, args.students)
         students = list(plan)
-        local_pool = autograde_command(course, args.jobs)
-        on_cluster = [*autograde_command(course, args.jobs), "--scheduler",
-                      local.scheduler_address]
+        options = {"local pool": (), "cluster": ("--scheduler", local.scheduler_address)}
+        # Per executor and round: whole-command seconds, the summary's wall time, phase rate.
         measured: dict[str, list[tuple[float, float, float]]] = {"local pool": [], "cluster": []}
-        found: dict[str, dict] = {}
+        last: dict[str, Graded] = {}
         for round_ in range(args.rounds):
-            for name, command in (("local pool", local_pool), ("cluster", on_cluster)):
-                seconds, wall, phase, found[name] = _timed(command, course, students)
-                measured[name].append((seconds, wall, phase))
-                print(f"round {round_ + 1}: {name}: {seconds:.1f} s", flush=True)
+            for name, extra in options.items():
+                graded = last[name] = autograde(course, students, args.jobs, *extra)
+                wall = reported_wall(graded.run.output) or float("nan")
+                phase = graded.phase[1] if graded.phase else float("nan")
+                measured[name].append((graded.run.seconds, wall, phase))
+                print(f"round {round_ + 1}: {name}: {graded.run.seconds:.1f} s", flush=True)
 
     n = args.students
     median = {name: [statistics.median(column) for column in zip(*rows)]
@@ -109,13 +93,12 @@ def main() -> None:
           f"{start_up:+.2f} s")
 
     checks = []
-    for name, found_ in found.items():
-        scores = {student: float(result["score"]) for student, result in found_.items()}
-        top = max(map(max_score, found_.values()))
-        checks.append(score_check(name, plan, scores, top))
-        off = isolation_off(found_)
+    for name, graded in last.items():
+        checks.append(score_check(name, plan, graded.scores, graded.top))
+        off = graded.isolation_off
         line = f"{'CHECK FAILED' if off else 'ok'}: {name}: isolation layers off: {off or 'none'}"
         checks.append((line, not off))
+    found = {name: graded.found for name, graded in last.items()}
     differ = [student for student in students
               if found["cluster"][student]["tests"] != found["local pool"][student]["tests"]]
     line = (f"{'CHECK FAILED' if differ else 'ok'}: the cluster gives every student the local "

@@ -44,16 +44,14 @@ from course import (
     BIN,
     MISTAKES,
     Edit,
-    autograde_command,
+    autograde,
     completed_notebook,
     grading_phase,
-    isolation_off,
     machine,
     max_score,
     mixed_plan,
     new_course,
     reported_wall,
-    results,
     run,
     score_check,
     submit,
@@ -90,16 +88,13 @@ HEADER = (f"{'command':<44} {'notebooks':>9} {'wall s':>8} {'subm/s':>8} {'phase
 
 def _ours(label: str, name: str, course: Path, students: list[str],
           jobs: int) -> tuple[Row, str]:
-    timed = run(autograde_command(course, jobs))
-    found = results(course, students)
-    off = isolation_off(found)
-    note = (f"{label}: its own summary says wall {reported_wall(timed.output)} s (roster to last "
-            "gradebook row; no interpreter start or imports); isolation layers off: "
-            + (", ".join(f"{layer} ({state})" for layer, state in off.items()) or "none"))
-    files = [course / "autograded" / student / ASSIGNMENT / "results.json" for student in students]
-    row = Row(label, name, timed.seconds, grading_phase(files), timed.peak_rss_mib,
-              {student: float(result["score"]) for student, result in found.items()},
-              max(map(max_score, found.values())))
+    graded = autograde(course, students, jobs)
+    note = (f"{label}: its own summary says wall {reported_wall(graded.run.output)} s (roster to "
+            "last gradebook row; no interpreter start or imports); isolation layers off: "
+            + (", ".join(f"{layer} ({state})" for layer, state in graded.isolation_off.items())
+               or "none"))
+    row = Row(label, name, graded.run.seconds, graded.phase, graded.run.peak_rss_mib,
+              graded.scores, graded.top)
     return row, note
 
 

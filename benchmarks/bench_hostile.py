@@ -26,17 +26,16 @@ import tempfile
 from pathlib import Path
 
 from course import (
-    ASSIGNMENT,
     HOSTILE,
     Edit,
-    autograde_command,
+    Graded,
+    autograde,
     completed_notebook,
     grading_phase,
     machine,
     max_score,
     new_course,
-    results,
-    run,
+    results_files,
     score_check,
     submit,
 )
@@ -88,14 +87,16 @@ def main() -> None:
             courses[name] = new_course(Path(scratch) / name)
             filed[name] = submit(courses[name], plan, completed_notebook(courses[name]))
             walls[name], phases[name] = [], []
+        last: dict[str, Graded] = {}
         for round_ in range(args.rounds):
             for name, course in courses.items():
                 print(f"round {round_ + 1}: grading the {name} course ...", flush=True)
-                walls[name].append(run(autograde_command(course, args.jobs)).seconds)
-                phases[name].append(grading_phase(
-                    [course / "autograded" / student / ASSIGNMENT / "results.json"
-                     for student, edit in filed[name].items() if edit is None]))
-        found = {name: results(course, filed[name]) for name, course in courses.items()}
+                last[name] = autograde(course, filed[name], args.jobs)
+                walls[name].append(last[name].run.seconds)
+                honest_students = [student for student, edit in filed[name].items()
+                                   if edit is None]
+                phases[name].append(grading_phase(results_files(course, honest_students)))
+        found = {name: graded.found for name, graded in last.items()}
 
     print()
     print(at_start)
@@ -125,8 +126,7 @@ def main() -> None:
     print()
     checks = []
     for name in courses:
-        scores = {student: float(result["score"]) for student, result in found[name].items()}
-        top = max(map(max_score, found[name].values()))
+        scores, top = last[name].scores, last[name].top
         if name == "honest":
             checks.append(score_check(f"{name} course", filed[name], scores, top,
                                       ("honest", "hostile")))

@@ -26,19 +26,11 @@ from pathlib import Path
 
 from course import (
     ASSIGNMENT,
-    autograde_command,
-    compact,
-    completed_notebook,
-    grading_phase,
-    isolation_off,
+    autograde,
+    file_mixed,
     machine,
-    max_score,
-    mixed_plan,
     new_course,
-    results,
-    run,
     score_check,
-    submit,
 )
 
 
@@ -55,21 +47,17 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as scratch:
             course = new_course(Path(scratch) / "course")
             started = time.perf_counter()
-            plan = submit(course, mixed_plan(n), compact(completed_notebook(course)))
+            plan = file_mixed(course, n)
             print(f"{n}: filed in {time.perf_counter() - started:.1f} s; grading ...", flush=True)
-            timed = run(autograde_command(course, args.jobs))
-            found = results(course, plan)
-            scores = {student: float(result["score"]) for student, result in found.items()}
-            top = max(map(max_score, found.values()))
-            phase = grading_phase([course / "autograded" / student / ASSIGNMENT / "results.json"
-                                   for student in plan])
+            graded = autograde(course, plan, args.jobs)
+        timed, phase, scores, top = graded.run, graded.phase, graded.scores, graded.top
         growth = ("" if previous is None else
                   f"{(timed.peak_rss_mib - previous[1]) / (n - previous[0]) * 1000:+8.1f}")
         lines.append(f"{n:>11} {timed.seconds:8.1f} {n / timed.seconds:8.2f} "
                      f"{phase[1] if phase else float('nan'):8.2f} {timed.peak_rss_mib:13.0f} "
                      f"{growth:>16}   {statistics.mean(scores.values()):.2f} / {top:g}")
         checks.append(score_check(f"{n} submissions", plan, scores, top))
-        off = isolation_off(found)
+        off = graded.isolation_off
         if off:
             checks.append((f"note: {n} submissions: isolation layers off: {off}", True))
         previous = (n, timed.peak_rss_mib)

@@ -1,4 +1,4 @@
-"""What the benchmarks share: a throw-away nbgrader course, its submissions, a measured command.
+"""What the benchmarks share: a throw-away nbgrader course, its submissions, a measured run.
 
 A course is a copy of the repository's ``assignments/`` (without releases, submissions or
 gradebook) in which ``nbgrader generate_assignment optimization`` has been run, so
@@ -8,7 +8,8 @@ right or with one edit: a classic mistake (``MISTAKES``) or a hostile line (``HO
 edit is checked to change its cell, so a benchmark can never again grade a course of silently
 correct "mistakes".
 
-Not a script: ``bench_grading.py``, ``bench_scale.py`` and ``bench_hostile.py`` import it.
+Not a script: ``bench_grading.py``, ``bench_scale.py``, ``bench_hostile.py`` and
+``bench_cluster.py`` import it.
 """
 
 from __future__ import annotations
@@ -215,17 +216,27 @@ def submit(course: Path, plan: Sequence[Edit | None], notebook: nbformat.Noteboo
     return filed
 
 
+def file_mixed(course: Path, count: int) -> dict[str, Edit | None]:
+    """File ``count`` code-only submissions, every other one with a classic mistake (mixed_plan)."""
+    return submit(course, mixed_plan(count), compact(completed_notebook(course)))
+
+
 def autograde_command(course: Path, jobs: int) -> list[str | Path]:
     """Ours, every isolation layer required (it exits 3, grading nothing, on a host without one)."""
     return [BIN / "autograder", "autograde", ASSIGNMENT, "--course", course, "--jobs", str(jobs),
             "--force", "--require-isolation", "all"]
 
 
-def results(course: Path, students: Iterable[str]) -> dict[str, dict]:
+def results_files(course: Path, students: Iterable[str]) -> list[Path]:
     """Each student's autograded/<student>/optimization/results.json (written by ours)."""
-    folder = course / "autograded"
-    return {student: json.loads((folder / student / ASSIGNMENT / "results.json").read_text())
-            for student in students}
+    return [course / "autograded" / student / ASSIGNMENT / "results.json" for student in students]
+
+
+def results(course: Path, students: Iterable[str]) -> dict[str, dict]:
+    """Student -> the results.json ours wrote for them."""
+    students = list(students)
+    return {student: json.loads(path.read_text())
+            for student, path in zip(students, results_files(course, students))}
 
 
 def max_score(result: dict) -> float:
@@ -247,16 +258,6 @@ def score_check(label: str, plan: dict[str, Edit | None], scores: dict[str, floa
             f"{full}/{len(right)}, {kinds[1]} notebooks below full marks {less}/{len(edited_)}"), ok
 
 
-def isolation_off(found: dict[str, dict]) -> dict[str, str]:
-    """Isolation layers that some results.json reports as not on: layer -> its state."""
-    off = {}
-    for result in found.values():
-        for layer, state in result.get("extra_data", {}).get("isolation", {}).items():
-            if state != "on":
-                off.setdefault(layer, state)
-    return off
-
-
 def grading_phase(paths: Sequence[Path]) -> tuple[float, float] | None:
     """Seconds from the first to the last file written, and the rate between them.
 
@@ -266,6 +267,41 @@ def grading_phase(paths: Sequence[Path]) -> tuple[float, float] | None:
     if len(times) < 2 or times[-1] <= times[0]:
         return None
     return times[-1] - times[0], (len(times) - 1) / (times[-1] - times[0])
+
+
+@dataclass
+class Graded:
+    """One run of ours over a course, and the results.json it wrote for the students asked."""
+
+    run: Run
+    found: dict[str, dict]  # student -> results.json
+    phase: tuple[float, float] | None  # grading_phase of those results.json files
+
+    @property
+    def scores(self) -> dict[str, float]:
+        return {student: float(result["score"]) for student, result in self.found.items()}
+
+    @property
+    def top(self) -> float:
+        """Full marks: the largest total of max_score over the results."""
+        return max(map(max_score, self.found.values()))
+
+    @property
+    def isolation_off(self) -> dict[str, str]:
+        """Isolation layers that some results.json reports as not on: layer -> its state."""
+        off = {}
+        for result in self.found.values():
+            for layer, state in result.get("extra_data", {}).get("isolation", {}).items():
+                if state != "on":
+                    off.setdefault(layer, state)
+        return off
+
+
+def autograde(course: Path, students: Iterable[str], jobs: int, *options: str) -> Graded:
+    """Run ``autograde_command`` (and ``options`` after it); read what it wrote for ``students``."""
+    students = list(students)
+    timed = run([*autograde_command(course, jobs), *options])
+    return Graded(timed, results(course, students), grading_phase(results_files(course, students)))
 
 
 def reported_wall(output: str) -> float | None:
