@@ -29,6 +29,20 @@ class Unreadable(Exception):
     """A results.json that is not read; the message says why."""
 
 
+def read_open(fd: int, status: os.stat_result) -> bytes:
+    """The bytes of an open results.json (`status` is its fstat): a regular file of at most
+    `MAX_RESULTS_BYTES`, the size checked before reading and the read bounded; else
+    :class:`Unreadable`."""
+    if not stat.S_ISREG(status.st_mode):
+        raise Unreadable(f"it is {safe_files.kind_of(status.st_mode)}")
+    if status.st_size > MAX_RESULTS_BYTES:
+        raise Unreadable(f"larger than {MAX_RESULTS_BYTES >> 20} MiB ({status.st_size} bytes)")
+    try:
+        return safe_files.read_at_most(fd, MAX_RESULTS_BYTES)
+    except safe_files.TooLarge:
+        raise Unreadable(f"larger than {MAX_RESULTS_BYTES >> 20} MiB") from None
+
+
 def read_results(path: Path) -> dict:
     """A results.json read back (by feedback, a resumed batch, export, the CI steps) as hostile
     bytes: a student's files can sit beside it, and nbgrader copies them into ``autograded/``.
@@ -40,16 +54,12 @@ def read_results(path: Path) -> dict:
     try:
         fd, status = safe_files.open_path(path)
         try:
-            if not stat.S_ISREG(status.st_mode):
-                raise Unreadable(f"it is {safe_files.kind_of(status.st_mode)}")
-            raw = safe_files.read_at_most(fd, MAX_RESULTS_BYTES)
+            raw = read_open(fd, status)
         finally:
             os.close(fd)
         document = json.loads(raw.decode("utf-8"))
     except safe_files.Refused as error:
         raise Unreadable(str(error).removesuffix(": submit the file itself")) from None
-    except safe_files.TooLarge:
-        raise Unreadable(f"larger than {MAX_RESULTS_BYTES >> 20} MiB") from None
     except RecursionError:
         raise Unreadable("not valid JSON (nested too deeply)") from None
     except OSError as error:

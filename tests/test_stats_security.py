@@ -21,10 +21,11 @@ import pytest
 from support.grading import invoke_cli
 from support.stats import HOSTILE_FORMULA, HOSTILE_HTML, formula, results_json, write_results
 
+from autograder.results import MAX_RESULTS_BYTES
 from autograder.stats import page
 from autograder.stats.compute import class_statistics
 from autograder.stats.questions import questions_of
-from autograder.stats.reading import MAX_RESULTS_BYTES, read_glob, read_round
+from autograder.stats.reading import read_glob, read_round
 from autograder.stats.writing import to_csv, to_json
 
 REPO = Path(__file__).resolve().parents[1]

@@ -16,9 +16,10 @@ Everything below the trusted start (the course root; the folders of the glob bef
 wildcard, which the instructor typed) is opened one component at a time without following a
 link (:mod:`autograder.safe_files`): a link at any depth, a FIFO or a device is a warning,
 never read. Each file is read only when it is a regular file of at most
-:data:`MAX_RESULTS_BYTES`, parsed as strict JSON (no ``NaN``, no ``Infinity``, no number out of
-float range) and checked against :data:`RESULTS_SCHEMA`. A file that fails any of this costs
-only that student: a :class:`Skipped` entry says who and why, the others are read. Every
+:data:`autograder.results.MAX_RESULTS_BYTES` (`results.read_open`), parsed as strict JSON (no
+``NaN``, no ``Infinity``, no number out of float range) and checked against
+:data:`RESULTS_SCHEMA`. A file that fails any of this costs only that student: a
+:class:`Skipped` entry says who and why, the others are read. Every
 string kept goes through :func:`autograder.untrusted.text`, so control characters, bidi
 overrides and lone surrogates are visible escapes from here on.
 """
@@ -36,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
 from autograder import safe_files, untrusted
-from autograder.results import MAX_RESULTS_BYTES
+from autograder.results import Unreadable, read_open
 
 RESULTS = "results.json"
 #: Entries looked at under the trusted start (students, or files a glob walks through).
@@ -90,8 +91,8 @@ class RoundError(Exception):
     """The round cannot be read at all (the message, one line, says why)."""
 
 
-class Unusable(Exception):
-    """This results.json is not used; the message says why."""
+#: This results.json is not used; the message says why (what the readers of results.py raise).
+Unusable = Unreadable
 
 
 @dataclass(frozen=True)
@@ -225,17 +226,6 @@ def parse_results(raw: bytes, assignment: str) -> dict[str, Answer]:
     return tests
 
 
-def _read_open(fd: int, status: os.stat_result) -> bytes:
-    if not stat.S_ISREG(status.st_mode):
-        raise Unusable(f"it is {safe_files.kind_of(status.st_mode)}")
-    if status.st_size > MAX_RESULTS_BYTES:
-        raise Unusable(f"larger than {MAX_RESULTS_BYTES >> 20} MiB ({status.st_size} bytes)")
-    try:
-        return safe_files.read_at_most(fd, MAX_RESULTS_BYTES)
-    except safe_files.TooLarge:
-        raise Unusable(f"larger than {MAX_RESULTS_BYTES >> 20} MiB") from None
-
-
 def _refusal(error: safe_files.Refused) -> str:
     return (str(error).removesuffix(": submit the file itself")
             + ": only regular files are read, and links are not followed")
@@ -268,7 +258,7 @@ class _Collector:
             if student in self.where:
                 raise Unusable(f"a second results.json for this student (the first read: "
                                f"{self.where[student]})")
-            tests = parse_results(_read_open(fd, status), self.assignment)
+            tests = parse_results(read_open(fd, status), self.assignment)
         except Unusable as error:
             self.skip(student, f"{label}: {error}")
             return
