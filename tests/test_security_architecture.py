@@ -292,7 +292,7 @@ def test_a_results_json_linked_elsewhere_is_not_read_into_a_report(tmp_path):
     assert "skipped mallory" in done.stderr and "is a link" in done.stderr, done.stderr
 
 
-@pytest.mark.parametrize("kind", ["link", "fifo", "nested", "not a results.json"])
+@pytest.mark.parametrize("kind", ["link", "fifo", "nested", "not a results.json", "sparse"])
 def test_every_reader_of_a_results_json_refuses_what_the_grader_never_writes(tmp_path, kind):
     """Feedback, a resumed batch and export (roster.read_results), and the CI steps read a
     results.json through one function: none follows a link, opens a FIFO or crashes."""
@@ -307,6 +307,9 @@ def test_every_reader_of_a_results_json_refuses_what_the_grader_never_writes(tmp
         path.symlink_to(tmp_path / "elsewhere.json")
     elif kind == "fifo":
         os.mkfifo(path)
+    elif kind == "sparse":  # 1 TiB of nothing: refused from its size, never read
+        with open(path, "wb") as sparse:
+            sparse.truncate(1 << 40)
     else:
         path.write_text("[" * 100_000 + "]" * 100_000 if kind == "nested" else '{"score": 1}',
                         encoding="utf-8")
